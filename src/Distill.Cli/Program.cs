@@ -1,0 +1,13 @@
+using System.CommandLine;
+
+namespace Distill.Cli;
+
+public static class Program
+{
+    public static int Main(string[] args)
+    {
+        var root = new RootCommand("distill: knowledge distillation of large language models during supervised fine-tuning");
+        root.Subcommands.Add(DemoCommand.Create());
+        return root.Parse(args).Invoke();
+    }
+}
