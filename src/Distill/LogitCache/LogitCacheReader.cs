@@ -35,7 +35,7 @@ public sealed class LogitCacheReader : IDisposable
     /// <summary>Opens <paramref name="directory"/>; <see cref="InvalidDataException"/> names the file and the problem.</summary>
     public static LogitCacheReader Open(string directory)
     {
-        var manifestPath = Path.Combine(directory, LogitCache.ManifestFileName);
+        var manifestPath = Path.Combine(directory, CacheFolder.ManifestFileName);
         var manifest = CacheManifest.Load(manifestPath);
         if (manifest.Slice is not null)
             throw new InvalidDataException($"{manifestPath}: key 'slice' is present: this is a part manifest; merge the slices first");
@@ -109,7 +109,7 @@ public sealed class LogitCacheReader : IDisposable
     {
         foreach (var shard in _shards)
         {
-            var actual = LogitCache.HashFile(shard.Path);
+            var actual = CacheFolder.HashFile(shard.Path);
             if (actual != shard.Entry.Sha256)
                 throw new InvalidDataException($"{shard.Path}: checksum mismatch: sha256 is {actual}, the manifest records {shard.Entry.Sha256}");
             VerifyRows(shard);

@@ -7,7 +7,7 @@ namespace Distill.LogitCache;
 /// temp name and renamed, then recorded with its SHA-256 in the slice's part manifest (saved atomically), so a killed run
 /// reopened with <see cref="Open"/> resumes at <see cref="NextExample"/> and ends byte-identical to an uninterrupted run.
 /// A whole-cache writer turns its part manifest into <c>manifest.json</c> on <see cref="Complete"/>; slices are combined
-/// with <see cref="LogitCache.Merge"/>.
+/// with <see cref="CacheFolder.Merge"/>.
 /// </summary>
 public sealed class LogitCacheWriter
 {
@@ -67,8 +67,8 @@ public sealed class LogitCacheWriter
 
     private static List<ShardEntry> Resume(string directory, CacheManifest settings, CacheSlice slice, long first, long end)
     {
-        var partPath = Path.Combine(directory, LogitCache.PartManifestFileName(slice));
-        var finalPath = Path.Combine(directory, LogitCache.ManifestFileName);
+        var partPath = Path.Combine(directory, CacheFolder.PartManifestFileName(slice));
+        var finalPath = Path.Combine(directory, CacheFolder.ManifestFileName);
         string? existingPath = File.Exists(partPath) ? partPath : slice == CacheSlice.Whole && File.Exists(finalPath) ? finalPath : null;
         if (existingPath is null) return [];
         var existing = CacheManifest.Load(existingPath);
@@ -84,7 +84,7 @@ public sealed class LogitCacheWriter
             var expected = kept.Count > 0 ? kept[^1].EndExample : first;
             // A shard from another grid (changed examples_per_shard) or a damaged file ends the resumable prefix.
             if (shard.FirstExample != expected || shard.EndExample > end) break;
-            if (!File.Exists(path) || LogitCache.HashFile(path) != shard.Sha256) break;
+            if (!File.Exists(path) || CacheFolder.HashFile(path) != shard.Sha256) break;
             kept.Add(shard);
         }
         return kept;
@@ -99,7 +99,7 @@ public sealed class LogitCacheWriter
             if (parts.Length > 2 && long.TryParse(parts[1], out var first) && first >= FirstExample && first < EndExample)
                 File.Delete(path);
         }
-        var partTemp = Path.Combine(_directory, LogitCache.PartManifestFileName(_slice) + ".tmp");
+        var partTemp = Path.Combine(_directory, CacheFolder.PartManifestFileName(_slice) + ".tmp");
         if (File.Exists(partTemp)) File.Delete(partTemp);
     }
 
@@ -136,8 +136,8 @@ public sealed class LogitCacheWriter
             throw new InvalidOperationException($"examples [{NextExample}, {EndExample}) of slice {_slice.Index}/{_slice.Count} were never added");
         if (_slice != CacheSlice.Whole) return SavePart();
         var manifest = _settings with { Shards = _complete.ToArray() };
-        manifest.Save(Path.Combine(_directory, LogitCache.ManifestFileName));
-        var part = Path.Combine(_directory, LogitCache.PartManifestFileName(_slice));
+        manifest.Save(Path.Combine(_directory, CacheFolder.ManifestFileName));
+        var part = Path.Combine(_directory, CacheFolder.PartManifestFileName(_slice));
         if (File.Exists(part)) File.Delete(part);
         return manifest;
     }
@@ -148,7 +148,7 @@ public sealed class LogitCacheWriter
         var name = ShardTensors.FileName(first, NextExample);
         var path = Path.Combine(_directory, name);
         var (rows, tokens) = ShardTensors.Write(path, _pending, _settings.TopK, _logitDType);
-        _complete.Add(new ShardEntry(name, first, _pending.Count, rows, tokens, LogitCache.HashFile(path)));
+        _complete.Add(new ShardEntry(name, first, _pending.Count, rows, tokens, CacheFolder.HashFile(path)));
         _pending.Clear();
         _pendingBytes = 0;
         SavePart();
@@ -157,7 +157,7 @@ public sealed class LogitCacheWriter
     private CacheManifest SavePart()
     {
         var part = _settings with { Slice = _slice, Shards = _complete.ToArray() };
-        part.Save(Path.Combine(_directory, LogitCache.PartManifestFileName(_slice)));
+        part.Save(Path.Combine(_directory, CacheFolder.PartManifestFileName(_slice)));
         return part;
     }
 }

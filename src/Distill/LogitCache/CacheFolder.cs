@@ -4,7 +4,7 @@ using System.Security.Cryptography;
 namespace Distill.LogitCache;
 
 /// <summary>File naming of a cache folder and the merge of slice outputs into one manifest.</summary>
-public static class LogitCache
+public static class CacheFolder
 {
     /// <summary>The manifest of a complete cache.</summary>
     public const string ManifestFileName = "manifest.json";
