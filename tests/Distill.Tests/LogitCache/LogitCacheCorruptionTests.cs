@@ -98,6 +98,23 @@ public sealed class LogitCacheCorruptionTests
         Assert.Contains(shard, error.Message);
     }
 
+    [Fact]
+    public void Verify_Should_Throw_Naming_File_And_Row_When_Logits_Are_Not_Max_Subtracted()
+    {
+        using var temp = new TempDirectory();
+        var shard = WriteCache(temp);
+        RewriteShard(shard, (name, t) => name == "topk_logits" ? t - 1f : t);
+        var manifestPath = Path.Combine(temp.Path, "manifest.json");
+        var manifest = CacheManifest.Load(manifestPath);
+        var entries = manifest.Shards.Select(e => e.File == Path.GetFileName(shard) ? e with { Sha256 = CacheFolder.HashFile(shard) } : e).ToArray();
+        (manifest with { Shards = entries }).Save(manifestPath);
+
+        using var reader = LogitCacheReader.Open(temp.Path);
+        var error = Assert.Throws<InvalidDataException>(reader.Verify);
+        Assert.Contains(shard, error.Message);
+        Assert.Contains("row 0: topk_logits[0]", error.Message);
+    }
+
     private static void RewriteShard(string path, Func<string, torch.Tensor, torch.Tensor> change)
     {
         using var scope = torch.NewDisposeScope();
