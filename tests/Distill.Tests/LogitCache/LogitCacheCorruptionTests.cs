@@ -30,8 +30,11 @@ public sealed class LogitCacheCorruptionTests
     {
         using var temp = new TempDirectory();
         var shard = WriteCache(temp);
+        long begin;
+        using (var file = SafetensorsFile.Open(shard)) begin = file.Info("logsumexp").Begin;
         var bytes = File.ReadAllBytes(shard);
-        bytes[^2] ^= 0x01; // inside logsumexp data: the structure stays valid, only the checksum can tell
+        var dataStart = 8 + (long)BitConverter.ToUInt64(bytes, 0);
+        bytes[dataStart + begin] ^= 0x01; // lowest mantissa bit of a log-sum-exp: still valid, only the checksum can tell
         File.WriteAllBytes(shard, bytes);
 
         using var reader = LogitCacheReader.Open(temp.Path);
