@@ -36,6 +36,9 @@ public sealed class LogitCacheReader : IDisposable
     public static LogitCacheReader Open(string directory)
     {
         var manifestPath = Path.Combine(directory, CacheFolder.ManifestFileName);
+        if (!File.Exists(manifestPath) && System.IO.Directory.Exists(directory)
+            && System.IO.Directory.GetFiles(directory, "manifest.part-*-of-*.json").Length > 0)
+            throw new InvalidDataException($"{manifestPath}: missing; the folder holds part manifests of an unfinished or unmerged run (merge the slices once all are complete)");
         var manifest = CacheManifest.Load(manifestPath);
         if (manifest.Slice is not null)
             throw new InvalidDataException($"{manifestPath}: key 'slice' is present: this is a part manifest; merge the slices first");

@@ -81,7 +81,7 @@ public static class NemoJsonl
     /// <summary>
     /// Reads NeMo KD chunk files (in the order given) into a new cache in <paramref name="outDirectory"/>. Lines whose
     /// <c>index</c> was already seen are skipped (repeats from padded chunks); examples keep the order of first
-    /// appearance. K comes from the data, logits are stored as f32, <c>max_seq_len</c> is the longest example, and
+    /// appearance. An interrupted import rerun into the same folder resumes after its complete shards. K comes from the data, logits are stored as f32, <c>max_seq_len</c> is the longest example, and
     /// <c>data</c> names the first file with the SHA-256 of all files' bytes concatenated in order.
     /// </summary>
     /// <exception cref="InvalidDataException">A malformed line; the message names the file, the line number and the key.</exception>
@@ -101,8 +101,10 @@ public static class NemoJsonl
         var settings = CacheManifest.Create(teacher, tokenizerFingerprint, chatTemplate,
             new DataSource(files[0], HashAll(files)), Math.Max(topK, 1), "f32", maxLength, examples);
         var writer = LogitCacheWriter.Open(outDirectory, settings, options);
+        long position = 0;
         ForEachExample(files, (example, file, line) =>
         {
+            if (position++ < writer.NextExample) return; // already in complete shards of an interrupted import
             if (example.TopK != settings.TopK)
                 throw new InvalidDataException($"{file}:{line}: key 'topk_token_ids': rows have {example.TopK} entries, earlier lines {settings.TopK}");
             try
