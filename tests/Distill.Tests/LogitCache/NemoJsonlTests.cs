@@ -131,6 +131,30 @@ public sealed class NemoJsonlTests
     }
 
     [Fact]
+    public void Import_Rerun_After_A_Kill_Should_Resume_And_Match_A_Clean_Import()
+    {
+        using var temp = new TempDirectory();
+        using var source = MakeCache(temp, 7);
+        var files = NemoJsonl.Export(source, temp.Sub("nemo"), "train", 2, Eos).Files;
+        var options = new LogitCacheWriterOptions(ExamplesPerShard: 3);
+        NemoJsonl.Import(files, temp.Sub("clean"), source.Manifest.Teacher, "t", "", options);
+
+        // The killed import got as far as its first shard: copy that shard and a part manifest listing only it.
+        var killed = temp.Sub("killed");
+        Directory.CreateDirectory(killed);
+        var clean = CacheManifest.Load(Path.Combine(temp.Sub("clean"), "manifest.json"));
+        File.Copy(Path.Combine(temp.Sub("clean"), clean.Shards[0].File), Path.Combine(killed, clean.Shards[0].File));
+        (clean with { Slice = CacheSlice.Whole, Shards = [clean.Shards[0]] }).Save(Path.Combine(killed, "manifest.part-0-of-1.json"));
+
+        NemoJsonl.Import(files, killed, source.Manifest.Teacher, "t", "", options);
+
+        var want = CacheTestData.Snapshot(temp.Sub("clean"));
+        var got = CacheTestData.Snapshot(killed);
+        Assert.Equal(want.Keys, got.Keys);
+        foreach (var name in want.Keys) Assert.True(want[name].AsSpan().SequenceEqual(got[name]), name);
+    }
+
+    [Fact]
     public void Import_Should_Name_File_And_Line_Of_A_Bad_Line()
     {
         using var temp = new TempDirectory();
