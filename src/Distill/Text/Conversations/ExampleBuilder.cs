@@ -1,3 +1,5 @@
+using Distill.Text.Tokenization;
+
 namespace Distill.Text.Conversations;
 
 /// <summary>
@@ -59,7 +61,7 @@ public sealed class ExampleBuilder
     {
         string full;
         List<(int Start, int End)> spans;
-        TokenSpans tokens;
+        Encoding tokens;
         try
         {
             full = _render(conversation.Messages, false);

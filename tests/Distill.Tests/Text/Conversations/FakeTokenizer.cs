@@ -1,4 +1,5 @@
 using Distill.Text.Conversations;
+using Distill.Text.Tokenization;
 
 namespace Distill.Tests.Text.Conversations;
 
@@ -13,7 +14,7 @@ internal sealed class FakeTokenizer(params string[] specials)
     /// <summary>A token prepended with an empty character range, like an added BOS; null for none.</summary>
     public int? AddedBos { get; init; }
 
-    public TokenSpans Encode(string text)
+    public Encoding Encode(string text)
     {
         var ids = new List<int>();
         var offsets = new List<(int, int)>();
@@ -31,7 +32,7 @@ internal sealed class FakeTokenizer(params string[] specials)
             offsets.Add((i, i + length));
             i += length;
         }
-        return new TokenSpans([.. ids], [.. offsets]);
+        return new Encoding([.. ids], [.. offsets]);
     }
 
     /// <summary>
