@@ -33,7 +33,10 @@ public sealed class ExampleBuilder
     /// Tokenizes one conversation. Throws <see cref="InvalidDataException"/> "file:line: reason" when the
     /// assistant turns cannot be located or no supervised token is left (e.g. after truncation).
     /// </summary>
-    public TokenizedExample Build(Conversation conversation)
+    public TokenizedExample Build(Conversation conversation) => Inspect(conversation).Example;
+
+    /// <summary>Like <see cref="Build"/>, but also returns the rendered text and token offsets, to show the example.</summary>
+    public InspectedExample Inspect(Conversation conversation)
     {
         var (example, reason) = TryBuild(conversation);
         return example ?? throw new InvalidDataException($"{conversation.Location}: {reason}");
@@ -49,7 +52,7 @@ public sealed class ExampleBuilder
         {
             var (example, reason) = TryBuild(conversation);
             if (example is not null)
-                yield return example;
+                yield return example.Example;
             else if (skipped is not null)
                 skipped.Add(new BadLine(conversation.SourceFile, conversation.Line, reason!));
             else
@@ -57,7 +60,7 @@ public sealed class ExampleBuilder
         }
     }
 
-    private (TokenizedExample? Example, string? Reason) TryBuild(Conversation conversation)
+    private (InspectedExample? Example, string? Reason) TryBuild(Conversation conversation)
     {
         string full;
         List<(int Start, int End)> spans;
@@ -82,7 +85,8 @@ public sealed class ExampleBuilder
         if (!kept.Contains((byte)1))
             return (null, $"no supervised token left after truncation to {length} tokens (the first is token {Array.IndexOf(mask, (byte)1)} of {mask.Length})");
         var truncated = length < tokens.Ids.Length;
-        return (new TokenizedExample(tokens.Ids[..length], kept.ToArray(), conversation.SourceFile, conversation.Line, truncated), null);
+        var example = new TokenizedExample(tokens.Ids[..length], kept.ToArray(), conversation.SourceFile, conversation.Line, truncated);
+        return (new InspectedExample(example, full, tokens.Offsets[..length]), null);
     }
 
     /// <summary>1 for each token whose non-empty character range lies inside one of the sorted, disjoint spans.</summary>

@@ -210,6 +210,25 @@ public class ExampleBuilderTests
     }
 
     [Fact]
+    public void Inspect_Should_Split_The_Text_Into_Supervised_And_Context_Runs()
+    {
+        var inspected = ChatMlBuilder().Inspect(Chat(TwoTurns));
+
+        Assert.Equal(TwoTurnsChatMl, inspected.Segments());
+        Assert.Equal(inspected.Example.InputIds.Length, inspected.Offsets.Length);
+    }
+
+    [Fact]
+    public void Inspect_Should_Show_Tokens_Cut_Off_By_Truncation_As_Context()
+    {
+        var cut = ChatMlTokens.Expect(TwoTurnsChatMl[..3]).Ids.Length + 1;
+
+        var segments = ChatMlBuilder(new ExampleOptions(MaxSeqLen: cut)).Inspect(Chat(TwoTurns)).Segments();
+
+        Assert.Equal([TwoTurnsChatMl[0], TwoTurnsChatMl[1], TwoTurnsChatMl[2], ("4", true), ("<|im_end|>\n", false)], segments);
+    }
+
+    [Fact]
     public void Mask_Should_Mark_Only_Tokens_Wholly_Inside_A_Span_And_Never_Token_Zero()
     {
         (int, int)[] offsets = [(0, 1), (1, 3), (3, 5), (5, 8), (8, 8), (8, 9), (9, 10), (10, 12), (12, 12)];
