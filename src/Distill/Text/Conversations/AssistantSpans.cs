@@ -14,9 +14,10 @@ namespace Distill.Text.Conversations;
 /// "&lt;|im_end|&gt;") is layout before the next turn, so it is cut off.</item>
 /// <item>Otherwise the template renders earlier turns differently once later ones follow (Qwen3 drops
 /// the reasoning of earlier turns; Mistral moves the system prompt into the last user turn). Then the
-/// turn's content is searched for in the full render, after the contents of the messages before it,
-/// and extended over an end-of-turn marker that follows it (after optional whitespace). If it cannot
-/// be found the conversation is refused: a wrong mask would silently train the model on the prompt.</item>
+/// turn's content is searched for in the full render, between the neighbouring turns already placed
+/// and after the user turns before it, and extended over an end-of-turn marker that follows it (after
+/// optional whitespace). If it cannot be found the conversation is refused: a wrong mask would
+/// silently train the model on the prompt.</item>
 /// </list>
 /// </remarks>
 internal static class AssistantSpans
@@ -25,21 +26,20 @@ internal static class AssistantSpans
         IReadOnlyList<ChatMessage> messages, string full, ChatRenderer render, Supervise supervise, IReadOnlyList<string> markers)
     {
         var turns = Enumerable.Range(0, messages.Count).Where(i => messages[i].Role == "assistant").ToList();
-        if (supervise == Supervise.Last)
-            turns = turns.Count == 0 ? turns : [turns[^1]];
+        if (supervise == Supervise.Last && turns.Count > 0)
+            turns = [turns[^1]];
+        var placed = turns.Select(turn => FromPrefixes(messages, turn, full, render, markers)).ToArray();
         var spans = new List<(int Start, int End)>(turns.Count);
-        var cursor = 0;
-        var nextMessage = 0;
-        foreach (var turn in turns)
+        for (var k = 0; k < turns.Count; k++)
         {
-            var span = FromPrefixes(messages, turn, full, render, markers);
-            if (span is null || span.Value.Start < cursor)
-                span = Locate(messages, nextMessage, turn, full, cursor, markers)
+            var lower = k == 0 ? 0 : spans[k - 1].End;
+            var upper = placed.Skip(k + 1).FirstOrDefault(p => p is not null)?.Start ?? full.Length;
+            var span = placed[k] is { } p && p.Start >= lower && p.End <= upper
+                ? p
+                : Locate(messages, k == 0 ? 0 : turns[k - 1] + 1, turns[k], full, lower, upper, markers)
                     ?? throw new InvalidDataException(
-                        $"cannot locate assistant turn {turn} (\"{Shorten(messages[turn].Content)}\") in the rendered conversation; the chat template changes it beyond recognition");
-            spans.Add(span.Value);
-            cursor = span.Value.End;
-            nextMessage = turn + 1;
+                        $"cannot locate assistant turn {turns[k]} (\"{Shorten(messages[turns[k]].Content)}\") in the rendered conversation; the chat template changes it beyond recognition");
+            spans.Add(span);
         }
         return spans;
     }
@@ -70,32 +70,32 @@ internal static class AssistantSpans
     }
 
     private static (int Start, int End)? Locate(
-        IReadOnlyList<ChatMessage> messages, int first, int turn, string full, int cursor, IReadOnlyList<string> markers)
+        IReadOnlyList<ChatMessage> messages, int first, int turn, string full, int lower, int upper, IReadOnlyList<string> markers)
     {
-        // Walking over the earlier messages first keeps a user turn that quotes the answer from
-        // being taken for the answer; messages the template rewrote are simply not found and skipped.
-        // A template that moves a message (Mistral's system prompt) can make the walk overshoot, so
-        // the search falls back to starting right after the previous turn.
-        var walked = cursor;
+        // Walking over the user and tool turns before it keeps a question that quotes the answer from
+        // being taken for the answer. System prompts are not walked over: templates move them (Mistral
+        // writes the system prompt into the last user turn). Turns the template rewrote are not found
+        // and simply skipped; if the walk still overshoots, the search starts from the lower bound.
+        var walked = lower;
         for (var j = first; j < turn; j++)
         {
-            if (Find(full, messages[j], walked) is { } earlier)
+            if (messages[j].Role is not ("system" or "assistant") && Find(full, messages[j], walked, upper) is { } earlier)
                 walked = earlier.End;
         }
-        if ((Find(full, messages[turn], walked) ?? Find(full, messages[turn], cursor)) is not { } content)
+        if ((Find(full, messages[turn], walked, upper) ?? Find(full, messages[turn], lower, upper)) is not { } content)
             return null;
         var after = content.End;
-        while (after < full.Length && char.IsWhiteSpace(full[after]))
+        while (after < upper && char.IsWhiteSpace(full[after]))
             after++;
-        var marker = markers.Where(m => full.AsSpan(after).StartsWith(m, StringComparison.Ordinal)).MaxBy(m => m.Length);
+        var marker = markers.Where(m => after + m.Length <= upper && string.CompareOrdinal(full, after, m, 0, m.Length) == 0).MaxBy(m => m.Length);
         return (content.Start, marker is null ? content.End : after + marker.Length);
     }
 
-    private static (int Start, int End)? Find(string full, ChatMessage message, int from)
+    private static (int Start, int End)? Find(string full, ChatMessage message, int from, int to)
     {
         foreach (var candidate in Candidates(message))
         {
-            var at = full.IndexOf(candidate, from, StringComparison.Ordinal);
+            var at = to - from < candidate.Length ? -1 : full.IndexOf(candidate, from, to - from, StringComparison.Ordinal);
             if (at >= 0)
                 return (at, at + candidate.Length);
         }

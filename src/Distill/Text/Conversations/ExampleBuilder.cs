@@ -9,8 +9,9 @@ namespace Distill.Text.Conversations;
 /// </summary>
 /// <remarks>
 /// A token that straddles a span boundary (part header, part answer) is not marked: it is not wholly
-/// the assistant's. With byte-level BPE and the usual templates the header ends in a separate token,
-/// so this does not happen in practice.
+/// the assistant's; the usual templates end the header at a token boundary. The exception is a word
+/// token that carries the space before it (" Pong", "▁Pong") when the span starts at the word: the
+/// model has to produce that token, so it is supervised.
 /// </remarks>
 public sealed class ExampleBuilder
 {
@@ -77,7 +78,7 @@ public sealed class ExampleBuilder
         }
         if (tokens.Ids.Length != tokens.Offsets.Length)
             throw new InvalidOperationException($"tokenizer returned {tokens.Ids.Length} ids but {tokens.Offsets.Length} offsets");
-        var mask = Mask(tokens.Offsets, spans);
+        var mask = Mask(full, tokens.Offsets, spans);
         if (!mask.Contains((byte)1))
             return (null, "no supervised token: the assistant turns are empty");
         var length = Math.Min(tokens.Ids.Length, Options.MaxSeqLen ?? int.MaxValue);
@@ -89,18 +90,23 @@ public sealed class ExampleBuilder
         return (new InspectedExample(example, full, tokens.Offsets[..length]), null);
     }
 
-    /// <summary>1 for each token whose non-empty character range lies inside one of the sorted, disjoint spans.</summary>
-    internal static byte[] Mask((int Start, int End)[] offsets, List<(int Start, int End)> spans)
+    /// <summary>
+    /// 1 for each token whose non-empty character range lies inside one of the sorted, disjoint spans,
+    /// or starts before a span with whitespace only ("▁Pong", " Pong": word tokens carry their space).
+    /// </summary>
+    internal static byte[] Mask(string text, (int Start, int End)[] offsets, List<(int Start, int End)> spans)
     {
         var mask = new byte[offsets.Length];
         var starts = spans.Select(s => s.Start).ToArray();
         for (var t = 0; t < offsets.Length; t++)
         {
             var (start, end) = offsets[t];
-            var s = Array.BinarySearch(starts, start);
-            // The span with the largest start <= the token's start is the only one that can hold it.
+            if (end <= start)
+                continue;
+            // The span with the largest start before the token's last character is the only one that can hold it.
+            var s = Array.BinarySearch(starts, end - 1);
             s = s >= 0 ? s : ~s - 1;
-            if (s >= 0 && end > start && end <= spans[s].End)
+            if (s >= 0 && end <= spans[s].End && (start >= spans[s].Start || string.IsNullOrWhiteSpace(text[start..spans[s].Start])))
                 mask[t] = 1;
         }
         // Token 0 has no context to be predicted from.

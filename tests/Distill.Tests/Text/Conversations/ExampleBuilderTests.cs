@@ -231,13 +231,27 @@ public class ExampleBuilderTests
     [Fact]
     public void Mask_Should_Mark_Only_Tokens_Wholly_Inside_A_Span_And_Never_Token_Zero()
     {
+        const string text = "abcdefghijkl";
         (int, int)[] offsets = [(0, 1), (1, 3), (3, 5), (5, 8), (8, 8), (8, 9), (9, 10), (10, 12), (12, 12)];
         List<(int, int)> spans = [(0, 1), (2, 6), (8, 10)];
 
-        var mask = ExampleBuilder.Mask(offsets, spans);
+        var mask = ExampleBuilder.Mask(text, offsets, spans);
 
         // (0,1) is inside but is token 0; (1,3) and (5,8) straddle; empty (8,8) and (12,12) are added tokens.
         Assert.Equal([0, 0, 1, 0, 0, 1, 1, 0, 0], mask);
+    }
+
+    [Fact]
+    public void Mask_Should_Mark_A_Word_Token_Whose_Only_Part_Before_The_Span_Is_Its_Leading_Space()
+    {
+        const string text = "Q:\n  A b";
+        (int, int)[] offsets = [(0, 1), (1, 2), (2, 3), (3, 6), (6, 8)];
+        List<(int, int)> spans = [(5, 8)];
+
+        var mask = ExampleBuilder.Mask(text, offsets, spans);
+
+        // "  A" starts before the span with spaces only; "\n" lies wholly before it.
+        Assert.Equal([0, 0, 0, 1, 1], mask);
     }
 
     [Fact]
