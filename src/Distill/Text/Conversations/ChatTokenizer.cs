@@ -107,6 +107,10 @@ public sealed class ChatTokenizer
     public IEnumerable<TokenizedExample> BuildAll(IEnumerable<Conversation> conversations, ICollection<BadLine>? skipped = null) =>
         _builder.BuildAll(conversations, skipped);
 
+    /// <inheritdoc cref="ExampleBuilder.InspectAll"/>
+    public IEnumerable<InspectedExample> InspectAll(IEnumerable<Conversation> conversations, ICollection<BadLine>? skipped = null) =>
+        _builder.InspectAll(conversations, skipped);
+
     // Instruct models often stop on several ids (Llama 3: <|end_of_text|>, <|eom_id|>, <|eot_id|>),
     // listed only in generation_config.json.
     private static List<string> GenerationEosTokens(string modelDir, HfTokenizer tokenizer)

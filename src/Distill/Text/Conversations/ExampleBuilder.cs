@@ -47,13 +47,17 @@ public sealed class ExampleBuilder
     /// Tokenizes conversations lazily. With <paramref name="skipped"/> given, unusable conversations are
     /// recorded there and left out; without it they throw as in <see cref="Build"/>.
     /// </summary>
-    public IEnumerable<TokenizedExample> BuildAll(IEnumerable<Conversation> conversations, ICollection<BadLine>? skipped = null)
+    public IEnumerable<TokenizedExample> BuildAll(IEnumerable<Conversation> conversations, ICollection<BadLine>? skipped = null) =>
+        InspectAll(conversations, skipped).Select(inspected => inspected.Example);
+
+    /// <summary>Like <see cref="BuildAll"/>, with the rendered text and offsets of each example.</summary>
+    public IEnumerable<InspectedExample> InspectAll(IEnumerable<Conversation> conversations, ICollection<BadLine>? skipped = null)
     {
         foreach (var conversation in conversations)
         {
             var (example, reason) = TryBuild(conversation);
             if (example is not null)
-                yield return example.Example;
+                yield return example;
             else if (skipped is not null)
                 skipped.Add(new BadLine(conversation.SourceFile, conversation.Line, reason!));
             else
