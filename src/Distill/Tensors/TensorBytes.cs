@@ -14,6 +14,8 @@ internal static class TensorBytes
     /// <remarks>Only tests pass a smaller <c>chunkBytes</c>, to exercise the multi-slice path without gigabytes.</remarks>
     public static unsafe void CopyInto(torch.Tensor destination, IntPtr source, long byteLength, long chunkBytes = ChunkBytes)
     {
+        if (byteLength != destination.NumberOfElements * destination.ElementSize)
+            throw new ArgumentException($"{byteLength} source bytes for a tensor of {destination.NumberOfElements * destination.ElementSize} bytes", nameof(byteLength));
         ForEachChunk(destination, byteLength, chunkBytes, (chunk, offset, length) =>
             new ReadOnlySpan<byte>((byte*)source + offset, length).CopyTo(chunk.bytes));
     }
