@@ -12,7 +12,7 @@ namespace Distill.Losses;
 /// How gradients flow back: the hidden states are detached into a leaf hd; each chunk computes
 /// logits = hd[chunk]·Wᵀ, its loss Σ(loss·mask)/normaliser, and calls backward on that alone, which
 /// accumulates the chunk's rows of hd.grad and its share of W.grad; then the chunk's logits and autograd
-/// graph are freed. The caller finishes with <c>hidden.backward(result.HiddenGrad)</c> through the model.
+/// graph are freed. The caller finishes with <c>hidden.backward(new[] { result.HiddenGrad })</c> through the model.
 /// By linearity this is exactly the gradient of the unchunked loss, computed with stock autograd for every
 /// divergence. TorchSharp 0.107 does offer custom autograd functions (torch.autograd.SingleTensorFunction /
 /// MultiTensorFunction), which would allow a single backward call, but they need a hand-written backward per
@@ -45,14 +45,16 @@ public static class ChunkedLoss
         {
             using var chunkScope = NewDisposeScope();
             var length = Math.Min(chunkSize, targets.Rows - start);
-            var logits = leaf.narrow(0, start, length).matmul(outputWeight.t());           // [c, V]
+            // [c, V] in the model's dtype (a bf16 matmul is several times faster on CPU, as Hugging Face
+            // models do it); the loss upcasts to fp32.
+            var logits = leaf.narrow(0, start, length).matmul(outputWeight.t());
             var chunk = targets.Slice(start, length);
             var terms = KdLoss.PerToken(objective, logits, chunk.Labels, chunk.Teacher);
             var loss = LossReduction.Normalised(terms.Total, chunk.Mask, normaliser);
             loss.backward();
             AccumulateSums(sums, terms, chunk.Mask);
         }
-        var grad = leaf.grad is null ? zeros_like(hidden) : leaf.grad.detach().clone();
+        var grad = leaf.grad ?? zeros_like(hidden);                                          // null when N = 0
         var values = sums.data<double>().ToArray();
         return new ChunkedLossResult(values[0] / normaliser, values[1] / normaliser, values[2] / normaliser,
             grad.MoveToOuterDisposeScope());
