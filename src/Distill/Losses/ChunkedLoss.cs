@@ -40,7 +40,7 @@ public static class ChunkedLoss
             throw new ArgumentOutOfRangeException(nameof(normaliser), normaliser, "normaliser must be finite and > 0");
         using var scope = NewDisposeScope();
         var leaf = hidden.detach().requires_grad_(true);                                   // [N, H]
-        var sums = zeros(3, dtype: ScalarType.Float64);                                    // total, kd, sft
+        var sums = zeros(3, dtype: ScalarType.Float64, device: hidden.device);              // total, kd, sft
         for (long start = 0; start < targets.Rows; start += chunkSize)
         {
             using var chunkScope = NewDisposeScope();
@@ -67,7 +67,7 @@ public static class ChunkedLoss
         CheckArguments(hidden, outputWeight, targets, objective, chunkSize);
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        var sums = zeros(3, dtype: ScalarType.Float64);
+        var sums = zeros(3, dtype: ScalarType.Float64, device: hidden.device);
         for (long start = 0; start < targets.Rows; start += chunkSize)
         {
             using var chunkScope = NewDisposeScope();
