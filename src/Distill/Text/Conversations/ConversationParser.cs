@@ -23,7 +23,10 @@ internal static class ConversationParser
         }
         catch (JsonException e)
         {
-            throw new InvalidDataException($"invalid JSON: {e.Message}");
+            // The reader's own position suffix says "LineNumber: 0" for every line; the byte offset is what helps.
+            var message = e.Message;
+            var suffix = message.IndexOf(" LineNumber:", StringComparison.Ordinal);
+            throw new InvalidDataException($"invalid JSON at byte {e.BytePositionInLine ?? 0}: {(suffix < 0 ? message : message[..suffix])}");
         }
         using (document)
         {
