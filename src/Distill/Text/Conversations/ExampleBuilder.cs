@@ -67,6 +67,8 @@ public sealed class ExampleBuilder
 
     private (InspectedExample? Example, string? Reason) TryBuild(Conversation conversation)
     {
+        if (conversation.Messages.Count > Options.MaxMessages)
+            return (null, $"too many messages ({conversation.Messages.Count}, at most {Options.MaxMessages})");
         string full;
         List<(int Start, int End)> spans;
         Encoding tokens;

@@ -197,6 +197,16 @@ public class ExampleBuilderTests
     }
 
     [Fact]
+    public void Build_Should_Refuse_A_Conversation_Longer_Than_MaxMessages()
+    {
+        var builder = ChatMlBuilder(new ExampleOptions(MaxMessages: 4));
+
+        var error = Assert.Throws<InvalidDataException>(() => builder.Build(Chat(TwoTurns)));
+
+        Assert.Equal("chat.jsonl:7: too many messages (5, at most 4)", error.Message);
+    }
+
+    [Fact]
     public void Build_Should_Not_Supervise_A_Bos_Token_Added_By_The_Tokenizer()
     {
         var tokens = new FakeTokenizer("<|im_start|>", "<|im_end|>") { AddedBos = 1 };
