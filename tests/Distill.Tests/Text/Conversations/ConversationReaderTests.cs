@@ -86,6 +86,25 @@ public class ConversationReaderTests
     }
 
     [Fact]
+    public void Read_Should_Accept_A_Byte_Order_Mark_And_Utf8_Text()
+    {
+        using var file = new TempJsonl("\uFEFF" + """{"prompt": "Grüße 👋", "completion": "日本語"}""");
+
+        var conversation = Assert.Single(ReadAll(file.Path));
+
+        Assert.Equal([new("user", "Grüße 👋"), new("assistant", "日本語")], conversation.Messages);
+    }
+
+    [Fact]
+    public void Read_Should_Accept_The_NeMo_Text_To_Value_Type_Without_Labels()
+    {
+        using var file = TempJsonl.FromLines(
+            """{"system": "S", "conversations": [{"from": "User", "value": "Q"}, {"from": "Assistant", "value": "A"}], "mask": "User", "type": "TEXT_TO_VALUE"}""");
+
+        Assert.Equal([new("system", "S"), new("user", "Q"), new("assistant", "A")], Assert.Single(ReadAll(file.Path, ConversationFormat.NeMo)).Messages);
+    }
+
+    [Fact]
     public void Read_Should_Use_The_Selected_Format_Instead_Of_Detecting()
     {
         using var file = TempJsonl.FromLines("""{"prompt": "e", "completion": "f"}""");
