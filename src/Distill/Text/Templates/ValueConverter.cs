@@ -65,7 +65,7 @@ internal static class ValueConverter
             JsonValueKind.False => false,
             JsonValueKind.String => e.GetString(),
             JsonValueKind.Number => e.TryGetInt64(out var l) && !e.GetRawText().Contains('.', StringComparison.Ordinal)
-                && !e.GetRawText().Contains('e', StringComparison.OrdinalIgnoreCase) ? l : e.GetDouble(),
+                && !e.GetRawText().Contains('e', StringComparison.OrdinalIgnoreCase) ? (object)l : e.GetDouble(),
             JsonValueKind.Array => e.EnumerateArray().Select(x => FromJson(x, depth + 1)).ToList(),
             _ => JsonObject(e, depth),
         };
