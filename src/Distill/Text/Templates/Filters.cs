@@ -111,7 +111,7 @@ internal static partial class Filters
 
     private static object? Abs(object? value) => value switch
     {
-        long l => Math.Abs(l),
+        long l => (object)Math.Abs(l),
         double d => Math.Abs(d),
         bool b => b ? 1L : 0L,
         _ => throw new EvalError($"bad operand type for abs(): '{PyValue.TypeName(value)}'"),

@@ -36,7 +36,7 @@ internal static class Operators
             (List<object?> x, List<object?> y) => x.Concat(y).ToList(),
             (object?[] x, object?[] y) => x.Concat(y).ToArray(),
             _ when PyValue.IsNumber(a) && PyValue.IsNumber(b) => Numeric("+", a, b),
-            (string, _) or (_, string) => throw new EvalError($"can only concatenate str (not \"{PyValue.TypeName(a is string ? b : a)}\") to str"),
+            (string, _) => throw new EvalError($"can only concatenate str (not \"{PyValue.TypeName(b)}\") to str"),
             _ => throw TypeError("+", a, b),
         };
     }
@@ -152,7 +152,7 @@ internal static class Operators
         if (v is Undefined u) throw new EvalError(u.Hint);
         return (op, v) switch
         {
-            ("-", long l) => -l,
+            ("-", long l) => (object)(-l),
             ("-", double d) => -d,
             ("-", bool b) => b ? -1L : 0L,
             ("+", long or double) => v,

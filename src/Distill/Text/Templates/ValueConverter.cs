@@ -19,7 +19,7 @@ internal static class ValueConverter
         {
             null or string or bool or long or double => value,
             int or short or sbyte or byte or ushort or uint => Convert.ToInt64(value, System.Globalization.CultureInfo.InvariantCulture),
-            ulong u => u <= long.MaxValue ? (long)u : (double)u,
+            ulong u => u <= long.MaxValue ? (object)(long)u : (double)u,
             float f => (double)f,
             decimal m => (double)m,
             Half h => (double)h,
