@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Numerics;
 using System.Text;
 using System.Text.RegularExpressions;
 
@@ -51,8 +52,8 @@ internal static partial class Filters
         switch (name)
         {
             case "trim": return PyStr.Strip(s, args.Expect("chars").GetString(0, "chars"));
-            case "upper": args.Expect(); return s.ToUpperInvariant();
-            case "lower": args.Expect(); return s.ToLowerInvariant();
+            case "upper": args.Expect(); return PyCase.Upper(s);
+            case "lower": args.Expect(); return PyCase.Lower(s);
             case "title": args.Expect(); return PyStr.TitleFilter(s);
             case "capitalize": args.Expect(); return PyStr.Capitalize(s);
             case "replace":
@@ -92,7 +93,7 @@ internal static partial class Filters
 
     private static object? Last(object? value)
     {
-        var items = value is OrderedDictionary<string, object?> or Undefined ? throw new EvalError($"'{PyValue.TypeName(value)}' object is not reversible") : PyValue.Iterate(value);
+        var items = PyValue.Iterate(value);
         return items.Count > 0 ? items[^1] : new Undefined("No last item, sequence was empty.");
     }
 
@@ -158,7 +159,7 @@ internal static partial class Filters
         if (method == "common")
         {
             if (value is long or bool) return PyValue.ToLong(value);
-            return Math.Round(PyValue.ToDouble(value), (int)precision, MidpointRounding.ToEven);
+            return RoundHalfEven(PyValue.ToDouble(value), (int)precision);
         }
         var scale = Math.Pow(10, precision);
         var x = PyValue.ToDouble(value) * scale;
@@ -168,6 +169,25 @@ internal static partial class Filters
             "floor" => Math.Floor(x) / scale,
             _ => throw new EvalError("method must be common, ceil or floor"),
         };
+    }
+
+    // Python's round(x, n): half-to-even on the exact binary value of x, then the nearest double to the
+    // decimal result (so round(2.675, 2) is 2.67, because 2.675 is stored as 2.67499999...).
+    private static double RoundHalfEven(double x, int digits)
+    {
+        if (!double.IsFinite(x) || x == 0) return x;
+        var bits = BitConverter.DoubleToInt64Bits(x);
+        var exponent = (int)((bits >> 52) & 0x7FF);
+        var fraction = bits & 0xFFFFFFFFFFFFFL;
+        BigInteger mantissa = exponent == 0 ? fraction : fraction | (1L << 52);
+        var power = exponent == 0 ? -1074 : exponent - 1075;
+        if (power >= 0) return x;
+        var denominator = BigInteger.One << -power;
+        var quotient = BigInteger.DivRem(mantissa * BigInteger.Pow(10, digits), denominator, out var remainder);
+        var twice = remainder * 2;
+        if (twice > denominator || (twice == denominator && !quotient.IsEven)) quotient += 1;
+        var text = (bits < 0 ? "-" : "") + quotient.ToString(CultureInfo.InvariantCulture) + "E-" + digits.ToString(CultureInfo.InvariantCulture);
+        return double.Parse(text, NumberStyles.Float, CultureInfo.InvariantCulture);
     }
 
     private static string Join(object? value, CallArgs args)

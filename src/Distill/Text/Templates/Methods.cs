@@ -95,8 +95,8 @@ internal static class Methods
             case "strip": return PyStr.Strip(s, args.Expect("chars").GetString(0, "chars"));
             case "lstrip": return PyStr.LStrip(s, args.Expect("chars").GetString(0, "chars"));
             case "rstrip": return PyStr.RStrip(s, args.Expect("chars").GetString(0, "chars"));
-            case "lower": args.Expect(); return s.ToLowerInvariant();
-            case "upper": args.Expect(); return s.ToUpperInvariant();
+            case "lower": args.Expect(); return PyCase.Lower(s);
+            case "upper": args.Expect(); return PyCase.Upper(s);
             case "title": args.Expect(); return PyStr.TitleMethod(s);
             case "capitalize": args.Expect(); return PyStr.Capitalize(s);
             case "replace":

@@ -62,7 +62,7 @@ internal static class PyValue
         OrderedDictionary<string, object?> d => "{" + string.Join(", ", d.Select(kv => PyStr.Repr(kv.Key) + ": " + Repr(kv.Value))) + "}",
         Namespace n => "<Namespace " + Repr(new OrderedDictionary<string, object?>(n.Attributes)) + ">",
         LoopContext => "<LoopContext>",
-        JinjaCallable c => $"<built-in method {c.Name}>",
+        JinjaCallable c => throw new EvalError($"printing the function '{c.Name}' (Python shows its memory address)", unsupported: true),
         _ => v.ToString() ?? "",
     };
 

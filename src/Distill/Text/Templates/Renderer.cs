@@ -50,7 +50,8 @@ internal sealed partial class Renderer
                 _out.Append(t.Value);
                 return Flow.Normal;
             case Stmt.Output o:
-                _out.Append(PyValue.Str(Eval(o.Value, scope)));
+                var value = Eval(o.Value, scope);
+                _out.Append(Guard(o.Line, () => PyValue.Str(value)));
                 return Flow.Normal;
             case Stmt.If i:
                 foreach (var (test, branch) in i.Branches)

@@ -87,7 +87,7 @@ internal static class SequenceFilters
     private static object? SortKey(object? item, bool caseSensitive, object? attribute)
     {
         var key = attribute is null ? item : LookupPath(item, attribute);
-        return !caseSensitive && key is string s ? s.ToLowerInvariant() : key;
+        return !caseSensitive && key is string s ? PyCase.Lower(s) : key;
     }
 
     // A stable sort like Python's, comparing by the (optionally lower-cased) key.
