@@ -78,7 +78,8 @@ internal static class Access
             case object?[] t:
                 return Pick(t, start, stop, stride).ToArray();
             default:
-                throw new EvalError($"'{PyValue.TypeName(obj)}' object is not subscriptable");
+                // Jinja2's answer here depends on CPython details (undefined for some types, TypeError for others).
+                throw new EvalError($"slicing a {PyValue.TypeName(obj)} value", unsupported: true);
         }
     }
 

@@ -37,6 +37,7 @@ internal static partial class Filters
             case "items": args.Expect(); return Items(value);
             case "reverse": args.Expect(); return Reverse(value);
             case "abs": args.Expect(); return Abs(value);
+            case "int" or "float" when value is Undefined u: throw new EvalError(u.Hint);
             case "int": return ToInt(value, args.Expect("default", "base"));
             case "float": return ToFloat(value, args.Expect("default").Get(0, "default", 0.0));
             case "round": return Round(value, args.Expect("precision", "method"));
@@ -44,6 +45,7 @@ internal static partial class Filters
             case "map" or "select" or "reject" or "selectattr" or "rejectattr" or "sort" or "unique" or "sum" or "min" or "max":
                 return SequenceFilters.Apply(name, value, args);
         }
+        if (name == "indent" && value is not string) throw new EvalError($"indent needs a string, not {PyValue.TypeName(value)}");
         return ApplyText(name, PyValue.Str(value), args);
     }
 
@@ -80,6 +82,7 @@ internal static partial class Filters
         string s => PyStr.Length(s),
         IReadOnlyList<object?> l => l.Count,
         OrderedDictionary<string, object?> d => d.Count,
+        DictView view => view.Items.Count,
         Namespace n => n.Attributes.Count,
         Undefined => 0,
         _ => throw new EvalError($"object of type '{PyValue.TypeName(value)}' has no len()"),
@@ -87,27 +90,30 @@ internal static partial class Filters
 
     private static object? First(object? value)
     {
+        if (value is GeneratorValue g) return g.TryNext(out var next) ? next : new Undefined("No first item, sequence was empty.");
         var items = PyValue.Iterate(value);
         return items.Count > 0 ? items[0] : new Undefined("No first item, sequence was empty.");
     }
 
     private static object? Last(object? value)
     {
+        if (value is Undefined) return new Undefined("No last item, sequence was empty.");
+        if (value is GeneratorValue) throw new EvalError("'generator' object is not reversible");
         var items = PyValue.Iterate(value);
         return items.Count > 0 ? items[^1] : new Undefined("No last item, sequence was empty.");
     }
 
     private static object? Items(object? value) => value switch
     {
-        Undefined => new List<object?>(),
-        OrderedDictionary<string, object?> d => d.Select(kv => (object?)new object?[] { kv.Key, kv.Value }).ToList(),
-        _ => throw new EvalError("Can only get item pairs from a mapping."),
+        Undefined => new GeneratorValue([]),
+        OrderedDictionary<string, object?> d => new GeneratorValue(d.Select(kv => (object?)new object?[] { kv.Key, kv.Value }).ToList()),
+        _ => new GeneratorValue(() => throw new EvalError("Can only get item pairs from a mapping.")),
     };
 
     private static object? Reverse(object? value) => value switch
     {
         string s => string.Concat(PyStr.CodePoints(s).AsEnumerable().Reverse()),
-        _ => PyValue.Iterate(value).Reverse().ToList(),
+        _ => new GeneratorValue(PyValue.Iterate(value).Reverse().ToList()),
     };
 
     private static object? Abs(object? value) => value switch

@@ -64,8 +64,8 @@ internal static class Operators
     private static object? Multiply(object? a, object? b)
     {
         RejectUndefined(a, b);
-        if (a is string or List<object?> && b is long or bool) return Repeat(a, PyValue.ToLong(b));
-        if (b is string or List<object?> && a is long or bool) return Repeat(b, PyValue.ToLong(a));
+        if (a is string or List<object?> or object?[] && b is long or bool) return Repeat(a, PyValue.ToLong(b));
+        if (b is string or List<object?> or object?[] && a is long or bool) return Repeat(b, PyValue.ToLong(a));
         if (!PyValue.IsNumber(a) || !PyValue.IsNumber(b)) throw TypeError("*", a, b);
         if (a is double || b is double) return PyValue.ToDouble(a) * PyValue.ToDouble(b);
         try
@@ -81,11 +81,11 @@ internal static class Operators
     private static object? Repeat(object? seq, long times)
     {
         times = Math.Max(times, 0);
-        var unit = seq is string s ? s.Length : ((List<object?>)seq!).Count;
+        var unit = seq is string s ? s.Length : ((IReadOnlyList<object?>)seq!).Count;
         if (unit * times > MaxRepeat) throw new EvalError($"repetition would build more than {MaxRepeat} items");
         if (seq is string str) return string.Concat(Enumerable.Repeat(str, (int)times));
-        var list = (List<object?>)seq!;
-        return Enumerable.Repeat(list, (int)times).SelectMany(x => x).ToList();
+        var repeated = Enumerable.Repeat((IReadOnlyList<object?>)seq!, (int)times).SelectMany(x => x);
+        return seq is object?[] ? repeated.ToArray() : repeated.ToList();
     }
 
     private static double Divide(object? a, object? b)
@@ -99,8 +99,8 @@ internal static class Operators
 
     private static object? FloorOrMod(string op, object? a, object? b)
     {
-        RejectUndefined(a, b);
         if (a is string && op == "%") throw new EvalError("printf-style string formatting with %", unsupported: true);
+        RejectUndefined(a, b);
         if (!PyValue.IsNumber(a) || !PyValue.IsNumber(b)) throw TypeError(op, a, b);
         if (a is double || b is double)
         {
@@ -108,7 +108,8 @@ internal static class Operators
             if (y == 0) throw new EvalError("float division by zero");
             if (op == "//") return Math.Floor(x / y);
             var r = x % y;
-            return r != 0 && (r < 0) != (y < 0) ? r + y : r;
+            if (r == 0) return Math.CopySign(0.0, y);
+            return (r < 0) != (y < 0) ? r + y : r;
         }
         var (i, j) = (PyValue.ToLong(a), PyValue.ToLong(b));
         if (j == 0) throw new EvalError("integer division or modulo by zero");

@@ -20,6 +20,7 @@ internal static class PyValue
         List<object?> l => l.Count > 0,
         object?[] t => t.Length > 0,
         OrderedDictionary<string, object?> d => d.Count > 0,
+        DictView view => view.Items.Count > 0,
         _ => true,
     };
 
@@ -37,6 +38,8 @@ internal static class PyValue
         Namespace => "Namespace",
         LoopContext => "LoopContext",
         JinjaCallable => "function",
+        GeneratorValue => "generator",
+        DictView view => view.Kind,
         _ => v.GetType().Name,
     };
 
@@ -52,7 +55,7 @@ internal static class PyValue
     public static string Repr(object? v) => v switch
     {
         null => "None",
-        Undefined => "",
+        Undefined => "Undefined",
         bool b => b ? "True" : "False",
         long l => l.ToString(CultureInfo.InvariantCulture),
         double d => FloatRepr(d),
@@ -62,6 +65,8 @@ internal static class PyValue
         OrderedDictionary<string, object?> d => "{" + string.Join(", ", d.Select(kv => PyStr.Repr(kv.Key) + ": " + Repr(kv.Value))) + "}",
         Namespace n => "<Namespace " + Repr(new OrderedDictionary<string, object?>(n.Attributes)) + ">",
         LoopContext => "<LoopContext>",
+        DictView view => view.Kind + "(" + Repr(view.Items.ToList()) + ")",
+        GeneratorValue => throw new EvalError("printing an iterator such as the result of map or select (Python shows its memory address); add |list", unsupported: true),
         JinjaCallable c => throw new EvalError($"printing the function '{c.Name}' (Python shows its memory address)", unsupported: true),
         _ => v.ToString() ?? "",
     };
@@ -214,7 +219,10 @@ internal static class PyValue
             : throw new EvalError($"'in <string>' requires string as left operand, not {TypeName(item)}"),
         List<object?> l => l.Any(x => PyEquals(x, item)),
         object?[] t => t.Any(x => PyEquals(x, item)),
-        OrderedDictionary<string, object?> d => item is string k && d.ContainsKey(k),
+        OrderedDictionary<string, object?> d => item is List<object?> or OrderedDictionary<string, object?> or Namespace
+            ? throw new EvalError($"unhashable type: '{TypeName(item)}'") : item is string k && d.ContainsKey(k),
+        DictView view => view.Items.Any(x => PyEquals(x, item)),
+        GeneratorValue g => ConsumeUntil(g, item),
         Undefined => false,
         _ => throw new EvalError($"argument of type '{TypeName(container)}' is not iterable"),
     };
@@ -226,9 +234,21 @@ internal static class PyValue
         object?[] t => t,
         OrderedDictionary<string, object?> d => d.Keys.Cast<object?>().ToList(),
         string s => PyStr.CodePoints(s).Cast<object?>().ToList(),
+        DictView view => view.Items,
+        GeneratorValue g => g.Drain(),
         Undefined => [],
         _ => throw new EvalError($"'{TypeName(v)}' object is not iterable"),
     };
+
+    // Python's "x in iterator" consumes items up to and including the first match.
+    private static bool ConsumeUntil(GeneratorValue g, object? item)
+    {
+        while (g.TryNext(out var next))
+        {
+            if (PyEquals(next, item)) return true;
+        }
+        return false;
+    }
 
     public static string Join(IEnumerable<object?> items, string separator)
     {
