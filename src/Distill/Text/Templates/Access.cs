@@ -25,7 +25,7 @@ internal static class Access
                 if (Methods.IsUnsafe(obj, name)) return new Undefined($"access to attribute '{name}' of '{PyValue.TypeName(obj)}' object is unsafe (the sandbox forbids changing values)");
                 return Undefined.Attribute(obj, name);
             case long or bool or double when name is "real" or "imag":
-                if (name == "imag") return obj is double ? 0.0 : 0L;
+                if (name == "imag") return obj is double ? 0.0 : (object)0L;
                 return obj is double ? obj : PyValue.ToLong(obj);
             default:
                 return Undefined.Attribute(obj, name);

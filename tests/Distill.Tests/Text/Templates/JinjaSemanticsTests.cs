@@ -111,6 +111,17 @@ public sealed class JinjaSemanticsTests
     [InlineData("{{ range(3)|list }}|{{ range(1, 7, 2)|join(',') }}|{{ dict(a=1)['a'] }}", "[0, 1, 2]|1,3,5|1")]
     [InlineData("{{ strftime_now is defined }}|{{ raise_exception is defined }}", "True|True")]
     public void Tests_And_Globals_Should_Match_Jinja2(string template, string expected) => Assert.Equal(expected, Render(template));
+    [Theory]
+    [InlineData("{% set g = items|map('upper') %}{{ g|join }}|{{ g|join }}", "XYZ|")]
+    [InlineData("{{ 'yes' if items|select('equalto', 'q') else 'no' }}", "yes")]
+    [InlineData("{{ nothing|select|list }}|{{ items|reverse|join }}|{{ items|unique|list|length }}", "[]|zyx|3")]
+    [InlineData("{{ d.items() }}|{{ d.keys() }}|{{ d.values()|list }}|{{ d.items()|length }}", "dict_items([('b', 2), ('a', 1)])|dict_keys(['b', 'a'])|[2, 1]|2")]
+    [InlineData("{{ '\u00df'|upper }}|{{ '\u039f\u0394\u039f\u03a3 \u03a3\u0391'|lower }}|{{ '\u01c6emal'|capitalize }}|{{ '\ufb01sh'|title }}", "SS|\u03bf\u03b4\u03bf\u03c2 \u03c3\u03b1|\u01c5emal|FIsh")]
+    [InlineData("{{ 2.675|round(2) }}|{{ 0.125|round(2) }}|{{ 0.375|round(2) }}|{{ -0.5|round }}", "2.67|0.12|0.38|-0.0")]
+    [InlineData("{{ -2 % 2.0 }}|{{ 2 % -3 }}|{{ 7.5 // -2 }}", "0.0|-1|-4.0")]
+    [InlineData("{{ 1.0.real }}|{{ n.imag }}", "1.0|0")]
+    public void Python_Corner_Cases_Should_Match_Jinja2(string template, string expected) => Assert.Equal(expected, Render(template));
+
     [Fact]
     public void StrftimeNow_Should_Format_The_Clock_With_Python_Directives()
     {

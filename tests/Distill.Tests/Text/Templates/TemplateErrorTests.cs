@@ -26,6 +26,7 @@ public sealed class TemplateErrorTests
     [InlineData("{% break %}", 1)]
     [InlineData("a\n{# never closed", 2)]
     [InlineData("{{ a ) }}", 1)]
+    [InlineData("\n{{ 07 }}", 2)]
     public void Parse_Should_Reject_Syntax_Errors_With_Their_Line(string source, int line)
     {
         var ex = Assert.Throws<InvalidDataException>(() => JinjaTemplate.Parse(source, "bad"));
@@ -52,6 +53,9 @@ public sealed class TemplateErrorTests
     [InlineData("{{ '{0:>3}'.format(1) }}", "format")]
     [InlineData("{{ strftime_now('%G') }}", "%G")]
     [InlineData("{{ cycler('a') }}", "cycler")]
+    [InlineData("{{ [1, 2]|map('string') }}", "iterator")]
+    [InlineData("{{ 5[1:] }}", "slicing")]
+    [InlineData("{{ 'a'.upper }}", "printing the function")]
     public void Render_Should_Refuse_Unsupported_Operations_Instead_Of_Guessing(string source, string construct)
     {
         var template = JinjaTemplate.Parse(source, "unsupported");
