@@ -3,9 +3,6 @@ namespace Distill.Text.Templates;
 /// <summary>Python arithmetic on the interpreter's values (bool counts as int, / is true division, // and % floor).</summary>
 internal static class Operators
 {
-    // A template cannot legitimately build strings or lists this large; refusing keeps memory bounded.
-    private const long MaxRepeat = 1 << 24;
-
     public static object? Binary(string op, object? a, object? b) => op switch
     {
         "+" => Add(a, b),
@@ -14,7 +11,7 @@ internal static class Operators
         "/" => Divide(a, b),
         "//" or "%" => FloorOrMod(op, a, b),
         "**" => Power(a, b),
-        "~" => PyValue.Str(a) + PyValue.Str(b),
+        "~" => Limits.CheckString(PyValue.Str(a) + PyValue.Str(b)),
         _ => throw new EvalError($"operator '{op}'", unsupported: true),
     };
 
@@ -32,9 +29,9 @@ internal static class Operators
         RejectUndefined(a, b);
         return (a, b) switch
         {
-            (string x, string y) => x + y,
-            (List<object?> x, List<object?> y) => x.Concat(y).ToList(),
-            (object?[] x, object?[] y) => x.Concat(y).ToArray(),
+            (string x, string y) => Limits.CheckString(x + y),
+            (List<object?> x, List<object?> y) => Limits.CheckList(x.Concat(y).ToList()),
+            (object?[] x, object?[] y) => Limits.CheckList(x.Concat(y).ToList()).ToArray(),
             _ when PyValue.IsNumber(a) && PyValue.IsNumber(b) => Numeric("+", a, b),
             (string, _) => throw new EvalError($"can only concatenate str (not \"{PyValue.TypeName(b)}\") to str"),
             _ => throw TypeError("+", a, b),
@@ -82,7 +79,7 @@ internal static class Operators
     {
         times = Math.Max(times, 0);
         var unit = seq is string s ? s.Length : ((IReadOnlyList<object?>)seq!).Count;
-        if (unit * times > MaxRepeat) throw new EvalError($"repetition would build more than {MaxRepeat} items");
+        if (unit * times > Limits.MaxItems) throw new EvalError($"repetition would build more than {Limits.MaxItems} items");
         if (seq is string str) return string.Concat(Enumerable.Repeat(str, (int)times));
         var repeated = Enumerable.Repeat((IReadOnlyList<object?>)seq!, (int)times).SelectMany(x => x);
         return seq is object?[] ? repeated.ToArray() : repeated.ToList();

@@ -119,6 +119,7 @@ internal static class PyStr
             {
                 if (i < count) sb.Append(replacement);
                 sb.Append(cps[i]);
+                if (sb.Length > Limits.MaxChars) throw new EvalError($"a string longer than {Limits.MaxChars} characters");
             }
             if (cps.Count < count) sb.Append(replacement);
             return sb.ToString();
@@ -129,6 +130,7 @@ internal static class PyStr
             var i = s.IndexOf(old, start, StringComparison.Ordinal);
             if (i < 0) break;
             sb.Append(s, start, i - start).Append(replacement);
+            if (sb.Length > Limits.MaxChars) throw new EvalError($"a string longer than {Limits.MaxChars} characters");
             start = i + old.Length;
         }
         return sb.Append(s, start, s.Length - start).ToString();

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 
 namespace Distill.Text.Templates;
 
@@ -52,7 +51,15 @@ internal static class PyValue
     };
 
     /// <summary>Python's repr(), used for items inside printed lists and dicts.</summary>
-    public static string Repr(object? v) => v switch
+    public static string Repr(object? v) => Repr(v, 0);
+
+    private static string Repr(object? v, int depth)
+    {
+        Limits.CheckNesting(depth);
+        return ReprCore(v, depth + 1);
+    }
+
+    private static string ReprCore(object? v, int depth) => v switch
     {
         null => "None",
         Undefined => "Undefined",
@@ -60,12 +67,12 @@ internal static class PyValue
         long l => l.ToString(CultureInfo.InvariantCulture),
         double d => FloatRepr(d),
         string s => PyStr.Repr(s),
-        List<object?> l => "[" + string.Join(", ", l.Select(Repr)) + "]",
-        object?[] t => t.Length == 1 ? "(" + Repr(t[0]) + ",)" : "(" + string.Join(", ", t.Select(Repr)) + ")",
-        OrderedDictionary<string, object?> d => "{" + string.Join(", ", d.Select(kv => PyStr.Repr(kv.Key) + ": " + Repr(kv.Value))) + "}",
-        Namespace n => "<Namespace " + Repr(new OrderedDictionary<string, object?>(n.Attributes)) + ">",
+        List<object?> l => "[" + Limits.Join(l.Select(x => Repr(x, depth)), ", ") + "]",
+        object?[] t => t.Length == 1 ? "(" + Repr(t[0], depth) + ",)" : "(" + Limits.Join(t.Select(x => Repr(x, depth)), ", ") + ")",
+        OrderedDictionary<string, object?> d => "{" + Limits.Join(d.Select(kv => PyStr.Repr(kv.Key) + ": " + Repr(kv.Value, depth)), ", ") + "}",
+        Namespace n => "<Namespace " + Repr(new OrderedDictionary<string, object?>(n.Attributes), depth) + ">",
         LoopContext => "<LoopContext>",
-        DictView view => view.Kind + "(" + Repr(view.Items.ToList()) + ")",
+        DictView view => view.Kind + "(" + Repr(view.Items.ToList(), depth) + ")",
         GeneratorValue => throw new EvalError("printing an iterator such as the result of map or select (Python shows its memory address); add |list", unsupported: true),
         JinjaCallable c => throw new EvalError($"printing the function '{c.Name}' (Python shows its memory address)", unsupported: true),
         _ => v.ToString() ?? "",
@@ -123,8 +130,11 @@ internal static class PyValue
     };
 
     /// <summary>Python ==: 1 == 1.0 == True, lists and tuples compare by items but never with each other.</summary>
-    public static bool PyEquals(object? a, object? b)
+    public static bool PyEquals(object? a, object? b) => PyEquals(a, b, 0);
+
+    private static bool PyEquals(object? a, object? b, int depth)
     {
+        Limits.CheckNesting(depth);
         if (a is Undefined || b is Undefined) return a is Undefined && b is Undefined;
         if (IsNumber(a) && IsNumber(b))
         {
@@ -135,21 +145,21 @@ internal static class PyValue
         {
             (null, null) => true,
             (string x, string y) => string.Equals(x, y, StringComparison.Ordinal),
-            (List<object?> x, List<object?> y) => SequenceEquals(x, y),
-            (object?[] x, object?[] y) => SequenceEquals(x, y),
+            (List<object?> x, List<object?> y) => SequenceEquals(x, y, depth + 1),
+            (object?[] x, object?[] y) => SequenceEquals(x, y, depth + 1),
             (OrderedDictionary<string, object?> x, OrderedDictionary<string, object?> y) =>
-                x.Count == y.Count && x.All(kv => y.TryGetValue(kv.Key, out var other) && PyEquals(kv.Value, other)),
+                x.Count == y.Count && x.All(kv => y.TryGetValue(kv.Key, out var other) && PyEquals(kv.Value, other, depth + 1)),
             (JinjaCallable x, JinjaCallable y) => x.Name == y.Name && ReferenceEquals(x.Self, y.Self),
             _ => ReferenceEquals(a, b),
         };
     }
 
-    private static bool SequenceEquals(IReadOnlyList<object?> x, IReadOnlyList<object?> y)
+    private static bool SequenceEquals(IReadOnlyList<object?> x, IReadOnlyList<object?> y, int depth)
     {
         if (x.Count != y.Count) return false;
         for (var i = 0; i < x.Count; i++)
         {
-            if (!PyEquals(x[i], y[i])) return false;
+            if (!PyEquals(x[i], y[i], depth)) return false;
         }
         return true;
     }
@@ -162,8 +172,11 @@ internal static class PyValue
     };
 
     /// <summary>Python ordering (&lt;, &gt;): numbers, strings by code point, sequences lexicographically.</summary>
-    public static int Compare(object? a, object? b, string op)
+    public static int Compare(object? a, object? b, string op) => Compare(a, b, op, 0);
+
+    private static int Compare(object? a, object? b, string op, int depth)
     {
+        Limits.CheckNesting(depth);
         if (IsNumber(a) && IsNumber(b))
         {
             if (a is double || b is double)
@@ -179,20 +192,20 @@ internal static class PyValue
             case (string x, string y):
                 return CompareCodePoints(x, y);
             case (List<object?> x, List<object?> y):
-                return CompareSequences(x, y, op);
+                return CompareSequences(x, y, op, depth + 1);
             case (object?[] x, object?[] y):
-                return CompareSequences(x, y, op);
+                return CompareSequences(x, y, op, depth + 1);
         }
         if (a is Undefined u) throw new EvalError(u.Hint);
         if (b is Undefined v) throw new EvalError(v.Hint);
         throw new EvalError($"'{op}' not supported between instances of '{TypeName(a)}' and '{TypeName(b)}'");
     }
 
-    private static int CompareSequences(IReadOnlyList<object?> x, IReadOnlyList<object?> y, string op)
+    private static int CompareSequences(IReadOnlyList<object?> x, IReadOnlyList<object?> y, string op, int depth)
     {
         for (var i = 0; i < Math.Min(x.Count, y.Count); i++)
         {
-            if (!PyEquals(x[i], y[i])) return Compare(x[i], y[i], op);
+            if (!PyEquals(x[i], y[i], depth)) return Compare(x[i], y[i], op, depth);
         }
         return x.Count.CompareTo(y.Count);
     }
@@ -250,16 +263,5 @@ internal static class PyValue
         return false;
     }
 
-    public static string Join(IEnumerable<object?> items, string separator)
-    {
-        var sb = new StringBuilder();
-        var first = true;
-        foreach (var item in items)
-        {
-            if (!first) sb.Append(separator);
-            sb.Append(Str(item));
-            first = false;
-        }
-        return sb.ToString();
-    }
+    public static string Join(IEnumerable<object?> items, string separator) => Limits.Join(items.Select(Str), separator);
 }

@@ -119,6 +119,9 @@ public sealed class TemplateErrorTests
     [InlineData("{{ range(1000000000)|length }}")]
     [InlineData("{{ 'x' * 1000000000 }}")]
     [InlineData("{{ 2 ** 200 }}")]
+    [InlineData("{% set ns = namespace(x=[]) %}{% for i in range(300) %}{% set ns.x = [ns.x] %}{% endfor %}{{ ns.x }}")]
+    [InlineData("{% set ns = namespace(x=[]) %}{% for i in range(300) %}{% set ns.x = [ns.x] %}{% endfor %}{{ ns.x == ns.x }}")]
+    [InlineData("{% set ns = namespace(x=[]) %}{% for i in range(300) %}{% set ns.x = [ns.x] %}{% endfor %}{{ ns.x|tojson }}")]
     public void Render_Should_Refuse_Huge_Values_Instead_Of_Allocating_Them(string source)
     {
         var template = JinjaTemplate.Parse(source, "huge");
