@@ -43,6 +43,8 @@ internal static class Access
                 return key is string name ? GetAttr(d, name) : Undefined.Attribute(d, PyValue.Repr(key));
             case List<object?> or object?[] or string when key is long or bool:
                 return Index(obj, PyValue.ToLong(key));
+            case RangeValue r when key is long or bool:
+                return Index(r.Items, PyValue.ToLong(key));
             default:
                 return key is string attr ? GetAttr(obj, attr) : new Undefined($"'{PyValue.TypeName(obj)} object' has no element {PyValue.Repr(key)}");
         }

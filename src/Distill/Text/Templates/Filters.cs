@@ -83,6 +83,7 @@ internal static partial class Filters
         IReadOnlyList<object?> l => l.Count,
         OrderedDictionary<string, object?> d => d.Count,
         DictView view => view.Items.Count,
+        RangeValue r => r.Items.Count,
         Namespace n => n.Attributes.Count,
         Undefined => 0,
         _ => throw new EvalError($"object of type '{PyValue.TypeName(value)}' has no len()"),

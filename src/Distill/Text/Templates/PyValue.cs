@@ -20,6 +20,7 @@ internal static class PyValue
         object?[] t => t.Length > 0,
         OrderedDictionary<string, object?> d => d.Count > 0,
         DictView view => view.Items.Count > 0,
+        RangeValue r => r.Items.Count > 0,
         _ => true,
     };
 
@@ -38,6 +39,7 @@ internal static class PyValue
         LoopContext => "LoopContext",
         JinjaCallable => "function",
         GeneratorValue => "generator",
+        RangeValue => "range",
         DictView view => view.Kind,
         _ => v.GetType().Name,
     };
@@ -72,6 +74,7 @@ internal static class PyValue
         OrderedDictionary<string, object?> d => "{" + Limits.Join(d.Select(kv => PyStr.Repr(kv.Key) + ": " + Repr(kv.Value, depth)), ", ") + "}",
         Namespace n => "<Namespace " + Repr(new OrderedDictionary<string, object?>(n.Attributes), depth) + ">",
         LoopContext => "<LoopContext>",
+        RangeValue r => r.ToString(),
         DictView view => view.Kind + "(" + Repr(view.Items.ToList(), depth) + ")",
         GeneratorValue => throw new EvalError("printing an iterator such as the result of map or select (Python shows its memory address); add |list", unsupported: true),
         JinjaCallable c => throw new EvalError($"printing the function '{c.Name}' (Python shows its memory address)", unsupported: true),
@@ -235,6 +238,7 @@ internal static class PyValue
         OrderedDictionary<string, object?> d => item is List<object?> or OrderedDictionary<string, object?> or Namespace
             ? throw new EvalError($"unhashable type: '{TypeName(item)}'") : item is string k && d.ContainsKey(k),
         DictView view => view.Items.Any(x => PyEquals(x, item)),
+        RangeValue r => r.Items.Any(x => PyEquals(x, item)),
         GeneratorValue g => ConsumeUntil(g, item),
         Undefined => false,
         _ => throw new EvalError($"argument of type '{TypeName(container)}' is not iterable"),
@@ -248,6 +252,7 @@ internal static class PyValue
         OrderedDictionary<string, object?> d => d.Keys.Cast<object?>().ToList(),
         string s => PyStr.CodePoints(s).Cast<object?>().ToList(),
         DictView view => view.Items,
+        RangeValue r => r.Items,
         GeneratorValue g => g.Drain(),
         Undefined => [],
         _ => throw new EvalError($"'{TypeName(v)}' object is not iterable"),

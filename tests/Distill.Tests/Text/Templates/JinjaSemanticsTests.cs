@@ -120,6 +120,7 @@ public sealed class JinjaSemanticsTests
     [InlineData("{{ 2.675|round(2) }}|{{ 0.125|round(2) }}|{{ 0.375|round(2) }}|{{ -0.5|round }}", "2.67|0.12|0.38|-0.0")]
     [InlineData("{{ -2 % 2.0 }}|{{ 2 % -3 }}|{{ 7.5 // -2 }}", "0.0|-1|-4.0")]
     [InlineData("{{ 1.0.real }}|{{ n.imag }}", "1.0|0")]
+    [InlineData("{{ range(3) }}|{{ range(1, 7, 2) }}|{{ range(3) == [0, 1, 2] }}|{{ range(5)[-1] }}|{{ 2 in range(3) }}", "range(0, 3)|range(1, 7, 2)|False|4|True")]
     public void Python_Corner_Cases_Should_Match_Jinja2(string template, string expected) => Assert.Equal(expected, Render(template));
 
     [Fact]
