@@ -33,7 +33,7 @@ internal static class SequenceFilters
             default:
                 args.Expect("case_sensitive", "attribute");
                 var ordered = SortKeyed(items, args.GetBool(0, "case_sensitive", false), args.Get(1, "attribute"));
-                if (ordered.Count == 0) return new Undefined($"No aggregated item, sequence was empty.");
+                if (ordered.Count == 0) return new Undefined("No aggregated item, sequence was empty.");
                 return name == "min" ? ordered[0] : ordered[^1];
         }
     }
