@@ -21,6 +21,12 @@ public sealed class LlamaForCausalLM : nn.Module<CausalLMInput, CausalLMOutput>
 
     /// <summary>Creates a model with Hugging Face's initialisation (normal(0, initializer_range), norms at 1).</summary>
     public LlamaForCausalLM(LlamaConfig config, Device? device = null, ScalarType dtype = ScalarType.Float32)
+        : this(config, device, dtype, initialize: true)
+    {
+    }
+
+    /// <summary>Skips the initialisation when the weights are about to be loaded anyway.</summary>
+    internal LlamaForCausalLM(LlamaConfig config, Device? device, ScalarType dtype, bool initialize)
         : base(nameof(LlamaForCausalLM))
     {
         if (dtype is not (ScalarType.Float32 or ScalarType.BFloat16 or ScalarType.Float16))
@@ -32,7 +38,7 @@ public sealed class LlamaForCausalLM : nn.Module<CausalLMInput, CausalLMOutput>
         model = new LlamaModel(config, Device, dtype);
         lm_head = config.TieWordEmbeddings ? null : nn.Linear(config.HiddenSize, config.VocabSize, hasBias: false, Device, dtype);
         RegisterComponents();
-        InitializeWeights();
+        if (initialize) InitializeWeights();
     }
 
     /// <summary>The configuration the model was built from (saved back as config.json).</summary>
