@@ -6,22 +6,24 @@ namespace Distill.Models;
 /// <summary>
 /// Rotary position embedding in Hugging Face's rotate_half convention: the head is split in two halves
 /// that rotate together, frequency i applying to dims i and i + D/2. Owns the fp32 inverse frequencies
-/// and computes cos/sin for the given positions in fp32 before casting, exactly as Hugging Face does, so
-/// no table bounds the context length. The frequencies are deliberately not registered: they are not in
-/// Hugging Face's state dict, and a module-wide cast to bf16 must not round them.
+/// as a non-persistent buffer (moved with the module, never in the state dict, as in Hugging Face) and
+/// computes cos/sin for the given positions in fp32 before casting, exactly as Hugging Face does, so no
+/// table bounds the context length.
 /// </summary>
 public sealed class LlamaRotaryEmbedding : nn.Module<Tensor, ScalarType, (Tensor Cos, Tensor Sin)>
 {
-    private readonly Tensor _invFreq; // [D/2] fp32, after any rope_scaling
+    private readonly Tensor inv_freq; // [D/2] fp32, after any rope_scaling
 
     /// <summary>Builds the inverse frequencies for <paramref name="config"/>'s head width, theta and scaling.</summary>
     public LlamaRotaryEmbedding(LlamaConfig config, Device? device = null) : base(nameof(LlamaRotaryEmbedding))
     {
-        _invFreq = InverseFrequencies(config.HeadDimension, config.EffectiveRopeTheta, config.EffectiveRopeScaling, device);
+        inv_freq = InverseFrequencies(config.HeadDimension, config.EffectiveRopeTheta, config.EffectiveRopeScaling, device);
+        register_buffer(nameof(inv_freq), inv_freq, persistent: false);
+        RegisterComponents();
     }
 
     /// <summary>A copy of the [D/2] fp32 inverse frequencies.</summary>
-    public Tensor InverseFrequencies() => _invFreq.clone();
+    public Tensor InverseFrequencies() => inv_freq.clone();
 
     /// <summary>1 / theta^(2i/D) for i in [0, D/2), then scaled as <paramref name="scaling"/> says. [D/2] fp32.</summary>
     public static Tensor InverseFrequencies(int headDim, double theta, RopeScaling? scaling, Device? device = null)
@@ -64,7 +66,7 @@ public sealed class LlamaRotaryEmbedding : nn.Module<Tensor, ScalarType, (Tensor
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        var freqs = positionIds.to_type(ScalarType.Float32).unsqueeze(-1) * _invFreq.to(positionIds.device); // [B, T, D/2]
+        var freqs = positionIds.to_type(ScalarType.Float32).unsqueeze(-1) * inv_freq.to(ScalarType.Float32, positionIds.device); // [B, T, D/2]
         var angles = cat(new[] { freqs, freqs }, -1); // [B, T, D]
         var cos = angles.cos().to_type(dtype);
         var sin = angles.sin().to_type(dtype);
@@ -80,12 +82,5 @@ public sealed class LlamaRotaryEmbedding : nn.Module<Tensor, ScalarType, (Tensor
         var x2 = x[TensorIndex.Ellipsis, TensorIndex.Slice(half)];
         var rotated = cat(new[] { -x2, x1 }, -1);
         return (x * cos.unsqueeze(1) + rotated * sin.unsqueeze(1)).MoveToOuterDisposeScope();
-    }
-
-    /// <inheritdoc />
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing) _invFreq.Dispose();
-        base.Dispose(disposing);
     }
 }
