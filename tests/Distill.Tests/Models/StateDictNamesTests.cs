@@ -55,7 +55,7 @@ public class StateDictNamesTests
     {
         using var model = TinyModels.Create(tied: true);
         AssertNames(model, Expected(tied: true, qkvBias: false, oBias: false, mlpBias: false));
-        Assert.True(model.LmHeadWeight.equal(model.state_dict()["model.embed_tokens.weight"]));
+        Assert.True(model.LmHeadWeight.eq(model.state_dict()["model.embed_tokens.weight"]).all().item<bool>());
     }
 
     [Fact]
