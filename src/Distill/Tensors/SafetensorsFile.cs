@@ -126,7 +126,7 @@ public sealed unsafe class SafetensorsFile : IDisposable
 
         using var scope = torch.NewDisposeScope();
         var tensor = torch.empty(info.Shape, stored);
-        TensorBytes.CopyInto(tensor, _buffer + info.Begin, info.ByteLength);
+        TensorBytes.CopyInto(tensor, (IntPtr)(_buffer + info.Begin), info.ByteLength);
         if (dtype is { } target && target != stored) tensor = tensor.to_type(target);
         if (device is not null) tensor = tensor.to(device);
         return tensor.MoveToOuterDisposeScope();

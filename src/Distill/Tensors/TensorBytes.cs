@@ -11,23 +11,27 @@ internal static class TensorBytes
     private const long ChunkBytes = 1L << 30;
 
     /// <summary>Fills <paramref name="destination"/> (contiguous, CPU) from <paramref name="source"/>, which must hold its exact byte size.</summary>
-    public static unsafe void CopyInto(torch.Tensor destination, byte* source, long byteLength)
+    /// <remarks>Only tests pass a smaller <c>chunkBytes</c>, to exercise the multi-slice path without gigabytes.</remarks>
+    public static unsafe void CopyInto(torch.Tensor destination, IntPtr source, long byteLength, long chunkBytes = ChunkBytes)
     {
-        ForEachChunk(destination, byteLength, (chunk, offset, length) =>
-            new ReadOnlySpan<byte>(source + offset, length).CopyTo(chunk.bytes));
+        if (byteLength != destination.NumberOfElements * destination.ElementSize)
+            throw new ArgumentException($"{byteLength} source bytes for a tensor of {destination.NumberOfElements * destination.ElementSize} bytes", nameof(byteLength));
+        ForEachChunk(destination, byteLength, chunkBytes, (chunk, offset, length) =>
+            new ReadOnlySpan<byte>((byte*)source + offset, length).CopyTo(chunk.bytes));
     }
 
     /// <summary>Writes the storage bytes of <paramref name="tensor"/> (contiguous, CPU) to <paramref name="stream"/>.</summary>
-    public static void WriteTo(torch.Tensor tensor, Stream stream)
+    /// <remarks>Only tests pass a smaller <c>chunkBytes</c>.</remarks>
+    public static void WriteTo(torch.Tensor tensor, Stream stream, long chunkBytes = ChunkBytes)
     {
-        ForEachChunk(tensor, tensor.NumberOfElements * tensor.ElementSize, (chunk, _, _) => stream.Write(chunk.bytes));
+        ForEachChunk(tensor, tensor.NumberOfElements * tensor.ElementSize, chunkBytes, (chunk, _, _) => stream.Write(chunk.bytes));
     }
 
-    private static void ForEachChunk(torch.Tensor tensor, long byteLength, Action<torch.Tensor, long, int> action)
+    private static void ForEachChunk(torch.Tensor tensor, long byteLength, long chunkBytes, Action<torch.Tensor, long, int> action)
     {
         if (byteLength == 0) return;
         var elementSize = tensor.ElementSize;
-        var chunkElements = ChunkBytes / elementSize;
+        var chunkElements = Math.Max(1, chunkBytes / elementSize);
         using var flat = tensor.view(-1); // [numel], shares storage
         var count = flat.shape[0];
         for (long start = 0; start < count; start += chunkElements)

@@ -1,0 +1,107 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Distill.Losses;
+
+/// <summary>
+/// Output projection + loss in chunks of tokens, so the [tokens × vocab] fp32 logits of a micro-batch never
+/// exist at once (8192 tokens × 128k vocab × 4 B = 4 GiB, plus as much again for softmax and gradient):
+/// peak memory is [chunk × vocab] instead (the Liger-Kernel / torchtune approach).
+/// </summary>
+/// <remarks>
+/// How gradients flow back: the hidden states are detached into a leaf hd; each chunk computes
+/// logits = hd[chunk]·Wᵀ, its loss Σ(loss·mask)/normaliser, and calls backward on that alone, which
+/// accumulates the chunk's rows of hd.grad and its share of W.grad; then the chunk's logits and autograd
+/// graph are freed. The caller finishes with <c>hidden.backward(new[] { result.HiddenGrad })</c> through the model.
+/// By linearity this is exactly the gradient of the unchunked loss, computed with stock autograd for every
+/// divergence. TorchSharp 0.107 does offer custom autograd functions (torch.autograd.SingleTensorFunction /
+/// MultiTensorFunction), which would allow a single backward call, but they need a hand-written backward per
+/// divergence (or Liger's gradient-in-forward trick) that must be kept in sync with each formula; the
+/// detach-and-backward-per-chunk route costs the same (one matmul forward and backward per chunk) and only
+/// asks the caller for one extra call.
+/// </remarks>
+public static class ChunkedLoss
+{
+    /// <summary>
+    /// Training path: computes the micro-batch's loss chunk by chunk, accumulates W's gradient (when W requires
+    /// grad) and returns the gradient for <paramref name="hidden"/>.
+    /// </summary>
+    /// <param name="hidden">[N, H] final hidden states from the model (after the final norm).</param>
+    /// <param name="outputWeight">[V, H] output projection (lm_head.weight, or the tied embedding).</param>
+    /// <param name="targets">Labels, mask and teacher signal for the N rows.</param>
+    /// <param name="objective">The objective.</param>
+    /// <param name="chunkSize">Rows per chunk, ≥ 1.</param>
+    /// <param name="normaliser">max(Σmask over the whole global batch, 1), see <see cref="LossReduction"/>.</param>
+    public static ChunkedLossResult Backward(Tensor hidden, Tensor outputWeight, LossTargets targets,
+        KdObjective objective, int chunkSize, double normaliser)
+    {
+        CheckArguments(hidden, outputWeight, targets, objective, chunkSize);
+        if (!(normaliser > 0) || double.IsInfinity(normaliser))
+            throw new ArgumentOutOfRangeException(nameof(normaliser), normaliser, "normaliser must be finite and > 0");
+        using var scope = NewDisposeScope();
+        var leaf = hidden.detach().requires_grad_(true);                                   // [N, H]
+        var sums = zeros(3, dtype: ScalarType.Float64, device: hidden.device);              // total, kd, sft
+        for (long start = 0; start < targets.Rows; start += chunkSize)
+        {
+            using var chunkScope = NewDisposeScope();
+            var length = Math.Min(chunkSize, targets.Rows - start);
+            // [c, V] in the model's dtype (a bf16 matmul is several times faster on CPU, as Hugging Face
+            // models do it); the loss upcasts to fp32.
+            var logits = leaf.narrow(0, start, length).matmul(outputWeight.t());
+            var chunk = targets.Slice(start, length);
+            var terms = KdLoss.PerToken(objective, logits, chunk.Labels, chunk.Teacher);
+            var loss = LossReduction.Normalised(terms.Total, chunk.Mask, normaliser);
+            loss.backward();
+            AccumulateSums(sums, terms, chunk.Mask);
+        }
+        var grad = leaf.grad ?? zeros_like(hidden);                                          // null when N = 0
+        var values = sums.data<double>().ToArray();
+        return new ChunkedLossResult(values[0] / normaliser, values[1] / normaliser, values[2] / normaliser,
+            grad.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>Evaluation path: no gradients, returns masked sums and the token count of this batch.</summary>
+    /// <inheritdoc cref="Backward"/>
+    public static LossSums Evaluate(Tensor hidden, Tensor outputWeight, LossTargets targets, KdObjective objective, int chunkSize)
+    {
+        CheckArguments(hidden, outputWeight, targets, objective, chunkSize);
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var sums = zeros(3, dtype: ScalarType.Float64, device: hidden.device);
+        for (long start = 0; start < targets.Rows; start += chunkSize)
+        {
+            using var chunkScope = NewDisposeScope();
+            var length = Math.Min(chunkSize, targets.Rows - start);
+            var logits = hidden.narrow(0, start, length).matmul(outputWeight.t());         // [c, V]
+            var chunk = targets.Slice(start, length);
+            AccumulateSums(sums, KdLoss.PerToken(objective, logits, chunk.Labels, chunk.Teacher), chunk.Mask);
+        }
+        var values = sums.data<double>().ToArray();
+        return new LossSums(values[0], values[1], values[2], LossReduction.Count(targets.Mask, targets.Rows));
+    }
+
+    // Sums stay on the device as one fp64 tensor and are read once at the end: one host sync per call
+    // instead of three per chunk.
+    private static void AccumulateSums(Tensor sums, KdLossTerms terms, Tensor? mask)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var parts = stack(new[]
+        {
+            LossReduction.MaskedSum(terms.Total.detach(), mask),
+            LossReduction.MaskedSum(terms.Kd.detach(), mask),
+            LossReduction.MaskedSum(terms.Sft.detach(), mask),
+        });
+        sums.add_(parts.to_type(ScalarType.Float64));
+    }
+
+    private static void CheckArguments(Tensor hidden, Tensor outputWeight, LossTargets targets, KdObjective objective, int chunkSize)
+    {
+        objective.Validate();
+        if (chunkSize < 1) throw new ArgumentOutOfRangeException(nameof(chunkSize), chunkSize, "chunk size must be >= 1");
+        if (hidden.dim() != 2 || outputWeight.dim() != 2 || hidden.shape[1] != outputWeight.shape[1])
+            throw new ArgumentException($"hidden [{string.Join(", ", hidden.shape)}] and output weight [{string.Join(", ", outputWeight.shape)}] must be [N, H] and [V, H]");
+        if (hidden.shape[0] != targets.Rows)
+            throw new ArgumentException($"hidden has {hidden.shape[0]} rows but the targets have {targets.Rows}");
+    }
+}

@@ -1,0 +1,20 @@
+namespace Distill.Losses;
+
+/// <summary>The KD divergence, named as on the command line (<c>--kd-loss</c>) and in configs.</summary>
+public enum KdLossKind
+{
+    /// <summary><c>fwd_kl</c>: KL(teacher‖student) renormalised over the teacher's top-K (NeMo-Aligner).</summary>
+    FwdKl,
+
+    /// <summary><c>bwd_kl</c>: KL(student‖teacher) renormalised over the teacher's top-K (NeMo-Aligner).</summary>
+    BwdKl,
+
+    /// <summary><c>tail_fwd_kl</c>: forward KL over the top-K plus one "rest" bucket, using the cached logsumexp.</summary>
+    TailFwdKl,
+
+    /// <summary><c>tail_bwd_kl</c>: backward KL over the top-K plus one "rest" bucket.</summary>
+    TailBwdKl,
+
+    /// <summary><c>jsd</c>: generalized JSD(β), over the full vocabulary or the renormalised top-K.</summary>
+    Jsd,
+}
