@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Distill.Models;
@@ -14,6 +15,7 @@ internal static class InspectCommand
         WriteIndented = true,
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, // token texts like "<s>" stay readable
     };
 
     public static Command Create()
@@ -48,7 +50,7 @@ internal static class InspectCommand
         Line("folder", s.Directory);
         Line("architecture", s.ModelType is null ? s.Architecture : $"{s.Architecture} ({s.ModelType})");
         Line("parameters", s.ParameterCount is { } n ? $"{n.ToString("N0", c)} ({n / 1e6:0.##} M)" : "no weight files");
-        Line("dtype", $"config {s.ConfigDType ?? "unset"}; weights {(s.WeightDTypes.Count > 0 ? string.Join(", ", s.WeightDTypes) : "none")} in {s.WeightFiles} file(s)");
+        Line("dtype", $"config {s.ConfigDtype ?? "unset"}; weights {(s.WeightDtypes.Count > 0 ? string.Join(", ", s.WeightDtypes) : "none")} in {s.WeightFiles} file(s)");
         Line("vocab", s.VocabSize.ToString(c));
         Line("layers", s.Layers.ToString(c));
         Line("hidden", $"{s.HiddenSize} (MLP {s.IntermediateSize})");

@@ -16,10 +16,10 @@ public sealed record ModelSummary
     public long? ParameterCount { get; init; }
 
     /// <summary>torch_dtype (or dtype) from config.json.</summary>
-    public string? ConfigDType { get; init; }
+    public string? ConfigDtype { get; init; }
 
     /// <summary>Distinct dtypes of the stored weights, e.g. ["BF16"].</summary>
-    public required IReadOnlyList<string> WeightDTypes { get; init; }
+    public required IReadOnlyList<string> WeightDtypes { get; init; }
 
     /// <summary>Number of safetensors files holding the weights.</summary>
     public int WeightFiles { get; init; }

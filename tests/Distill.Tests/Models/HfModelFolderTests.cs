@@ -140,4 +140,24 @@ public class HfModelFolderTests
 
         Assert.Empty(Directory.GetFileSystemEntries(temp.Path));
     }
+
+    [Fact]
+    public void Saved_Config_Keeps_The_Original_Values_Verbatim_And_Updates_Only_The_Dtype()
+    {
+        using var scope = NewDisposeScope();
+        using var temp = new TempFolder();
+        var text = TinyModels.ConfigJson().ToJsonString().Replace("1E-05", "1e-05", StringComparison.Ordinal);
+        Assert.Contains("\"rms_norm_eps\":1e-05", text);
+        using var model = new LlamaForCausalLM(LlamaConfig.Parse(text), CPU, ScalarType.BFloat16);
+
+        HfModelFolder.Save(model, temp.Sub("m"));
+
+        var saved = JsonNode.Parse(File.ReadAllText(temp.Sub("m/config.json")))!.AsObject();
+        var original = JsonNode.Parse(text)!.AsObject();
+        Assert.Equal(original.Select(kv => kv.Key), saved.Select(kv => kv.Key));
+        Assert.Contains("\"rms_norm_eps\": 1e-05", File.ReadAllText(temp.Sub("m/config.json")));
+        Assert.Equal("bfloat16", saved["torch_dtype"]!.GetValue<string>());
+        original["torch_dtype"] = "bfloat16";
+        Assert.True(JsonNode.DeepEquals(original, saved));
+    }
 }

@@ -23,8 +23,8 @@ public class HfModelInspectorTests
 
         Assert.Equal("LlamaForCausalLM", summary.Architecture);
         Assert.Equal(61 * 32 + 32 + 2 * (32 * 32 * 2 + 16 * 32 * 2 + 40 * 32 * 3 + 64), summary.ParameterCount);
-        Assert.Equal("bfloat16", summary.ConfigDType);
-        Assert.Equal(["BF16"], summary.WeightDTypes);
+        Assert.Equal("bfloat16", summary.ConfigDtype);
+        Assert.Equal(["BF16"], summary.WeightDtypes);
         Assert.Equal((61, 2, 32, 4, 2, 8, true), (summary.VocabSize, summary.Layers, summary.HiddenSize, summary.AttentionHeads, summary.KeyValueHeads, summary.HeadDim, summary.TiedEmbeddings));
         Assert.Equal(
         [
@@ -44,6 +44,6 @@ public class HfModelInspectorTests
 
         Assert.Null(summary.ParameterCount);
         Assert.Equal("MistralForCausalLM", summary.Architecture);
-        Assert.Empty(summary.WeightDTypes);
+        Assert.Empty(summary.WeightDtypes);
     }
 }
