@@ -99,4 +99,18 @@ public sealed class SentencePieceBpeTests
             """{"tokenizer_class": "LlamaTokenizer", "add_bos_token": false, "add_eos_token": true, "bos_token": "<s>", "eos_token": "</s>"}""");
         Assert.Equal([SpaceA, Bc, Eos], folder.Load().Encode("abc").Ids);
     }
+
+    [Fact]
+    public void Merges_Across_A_Space_Should_Apply_When_The_Vocabulary_Has_Inner_Metaspace_Tokens()
+    {
+        // A token with '▁' inside ("a▁", id 271, merge rank 6) forbids tokenizing "▁word" pieces apart.
+        // ▁a▁b: (▁,a) r1 -> ▁a ▁ b; (▁,b) r5 -> ▁a ▁b. ▁ca▁: (a,▁) r6 -> ▁ c a▁ (split apart: ▁ c a | ▁).
+        var json = Legacy();
+        json["model"]!["vocab"]!["a▁"] = 271;
+        json["model"]!["merges"]!.AsArray().Add("a ▁");
+        using var folder = new TokenizerFolder().Write("tokenizer.json", json);
+        var tokenizer = folder.Load();
+        Assert.Equal([SpaceA, SpaceB], tokenizer.Encode("a b", addSpecialTokens: false).Ids);
+        Assert.Equal([Space, C, 271], tokenizer.Encode("ca ", addSpecialTokens: false).Ids);
+    }
 }
