@@ -54,7 +54,12 @@ internal sealed class BpeModel
 
     public int VocabCount => _vocab.Count;
 
-    public static long PairKey(int left, int right) => ((long)left << 32) | (uint)right;
+    /// <summary>
+    /// The merge-table key of a pair. long's hash is (high ^ low), under which (a, b) and (b, a) and
+    /// every pair with the same XOR collide; scrambling the right id (a bijection on 32 bits) keeps
+    /// keys unique while spreading them over the buckets.
+    /// </summary>
+    public static long PairKey(int left, int right) => ((long)left << 32) | unchecked((uint)right * 0x9E3779B1u);
 
     public int? TokenToId(string token) => _vocab.TryGetValue(token, out int id) ? id : null;
 
