@@ -155,4 +155,34 @@ public sealed class TokenizerLoadTests
         using var folder = new TokenizerFolder().Write("tokenizer.json", json);
         Assert.Contains("pre_tokenizer.pretokenizers[0].pattern.Regex", Assert.Throws<NotSupportedException>(folder.Load).Message);
     }
+
+    [Fact]
+    public void Load_Should_Fall_Back_To_Chat_Template_Jinja_Beside_The_Config()
+    {
+        using var folder = new TokenizerFolder().Write("tokenizer.json", ByteLevelFixture.Llama3())
+            .Write("tokenizer_config.json", "{}").Write("chat_template.jinja", "{% for m in messages %}{{ m.content }}{% endfor %}");
+        Assert.Equal("{% for m in messages %}{{ m.content }}{% endfor %}", folder.Load().ChatTemplate);
+    }
+
+    [Theory]
+    [InlineData("pre_tokenizer", "BertPreTokenizer")]
+    [InlineData("decoder", "WordPiece")]
+    [InlineData("post_processor", "RobertaProcessing")]
+    public void Load_Should_Reject_Unsupported_Components_Naming_The_Type(string component, string type)
+    {
+        var json = ByteLevelFixture.Gpt2();
+        json[component] = new JsonObject { ["type"] = type };
+        using var folder = new TokenizerFolder().Write("tokenizer.json", json);
+        Assert.Contains(type, Assert.Throws<NotSupportedException>(folder.Load).Message);
+    }
+
+    [Fact]
+    public void Load_Should_Reject_An_Invalid_Tokenizer_Config_Naming_It()
+    {
+        using var folder = new TokenizerFolder().Write("tokenizer.json", ByteLevelFixture.Gpt2())
+            .Write("tokenizer_config.json", """{"bos_token": 5}""");
+        var e = Assert.Throws<InvalidDataException>(folder.Load);
+        Assert.Contains("tokenizer_config.json", e.Message);
+        Assert.Contains("bos_token", e.Message);
+    }
 }
