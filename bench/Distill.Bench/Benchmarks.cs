@@ -9,5 +9,6 @@ internal static class Benchmarks
     [
         ("forward", ForwardThroughput.Run),
         ("tokenize", TokenizeThroughput.Run),
+        ("cache", CacheFootprint.Run),
     ];
 }

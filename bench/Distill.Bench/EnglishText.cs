@@ -43,9 +43,10 @@ internal sealed class EnglishText
     [
         "ka", "lo", "mi", "ter", "son", "dra", "vel", "qui", "ben", "tor", "fa", "gen", "ul", "rim", "sto", "na",
         "pex", "zo", "har", "lin", "cor", "de", "mun", "ths", "ob", "ris", "tal", "wen", "ply", "gra", "sen", "vo",
+        "ex", "bri", "um", "cha", "pol", "ne", "yst", "ga", "ron", "shi", "ed", "fo", "lu", "mor", "ap", "ing",
     ];
 
-    private const int RareWords = 60_000;
+    private const int RareWords = 150_000;
 
     private static readonly string[] Ends = [".", ".", ".", ".", "?", "!", "..."];
     private static readonly string[] Joins = [",", ",", ",", ";", ":", " —", " -"];
@@ -115,7 +116,7 @@ internal sealed class EnglishText
     {
         double u = _random.NextDouble();
         if (u < 0.03) return Number();
-        if (u < 0.16) return RareWord(Sample(_rareCdf));
+        if (u < 0.2) return RareWord(Sample(_rareCdf));
         return Common[Sample(_commonCdf)];
     }
 
@@ -129,7 +130,7 @@ internal sealed class EnglishText
         _ => _random.Next(1, 13).ToString(System.Globalization.CultureInfo.InvariantCulture),
     };
 
-    /// <summary>Rare word i spelled in base-32 syllables: two syllables for the most frequent, three or four further down.</summary>
+    /// <summary>Rare word i spelled in base-48 syllables: two syllables for the most frequent, three or four further down.</summary>
     private static string RareWord(int i)
     {
         var builder = new StringBuilder();

@@ -16,7 +16,7 @@ namespace Distill.Bench;
 internal static class TokenizeThroughput
 {
     private const int TargetVocab = 32_000;
-    private const long TrainChars = 3_000_000;
+    private const long TrainChars = 6_000_000;
     private const long HeldOutChars = 10_000_000;
     private const double TargetMBps = 10;
 
