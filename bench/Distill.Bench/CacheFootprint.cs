@@ -109,7 +109,7 @@ internal static class CacheFootprint
                 using var scope = NewDisposeScope();
                 reader.LoadTopK(batch);
             }
-        }, warmup: 1, runs: 5);
+        }, warmup: 1, runs: 7);
         return rows / seconds;
     }
 }
