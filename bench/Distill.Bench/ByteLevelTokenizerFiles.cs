@@ -17,17 +17,26 @@ internal static class ByteLevelTokenizerFiles
     /// <summary>Writes <paramref name="folder"/>/tokenizer.json; returns the number of merges written.</summary>
     public static int WriteTokenizerJson(string folder, List<byte[]> tokens)
     {
-        var byteToChar = ByteToChar();
-        string Spell(byte[] bytes) => string.Concat(bytes.Select(b => byteToChar[b]));
-        var merges = Merges(tokens);
         using var stream = File.Create(Path.Combine(folder, "tokenizer.json"));
         using var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true });
         json.WriteStartObject();
         json.WriteString("version", "1.0");
         json.WriteNull("truncation");
         json.WriteNull("padding");
+        WriteAddedTokens(json, tokens.Count);
+        json.WriteNull("normalizer");
+        WritePreTokenizer(json);
+        WriteByteLevel(json, "post_processor", addPrefixSpace: true, trimOffsets: false, useRegex: true);
+        WriteByteLevel(json, "decoder", addPrefixSpace: true, trimOffsets: true, useRegex: true);
+        int merges = WriteModel(json, tokens);
+        json.WriteEndObject();
+        return merges;
+    }
+
+    private static void WriteAddedTokens(Utf8JsonWriter json, int vocabCount)
+    {
         json.WriteStartArray("added_tokens");
-        foreach (var (id, content) in SpecialTokens(tokens.Count))
+        foreach (var (id, content) in SpecialTokens(vocabCount))
         {
             json.WriteStartObject();
             json.WriteNumber("id", id);
@@ -40,10 +49,12 @@ internal static class ByteLevelTokenizerFiles
             json.WriteEndObject();
         }
         json.WriteEndArray();
-        json.WriteNull("normalizer");
-        WritePreTokenizer(json);
-        WriteByteLevel(json, "post_processor", addPrefixSpace: true, trimOffsets: false, useRegex: true);
-        WriteByteLevel(json, "decoder", addPrefixSpace: true, trimOffsets: true, useRegex: true);
+    }
+
+    private static int WriteModel(Utf8JsonWriter json, List<byte[]> tokens)
+    {
+        var byteToChar = ByteToChar();
+        string Spell(byte[] bytes) => string.Concat(bytes.Select(b => byteToChar[b]));
         json.WriteStartObject("model");
         json.WriteString("type", "BPE");
         json.WriteNull("dropout");
@@ -57,6 +68,7 @@ internal static class ByteLevelTokenizerFiles
         for (int id = 0; id < tokens.Count; id++)
             json.WriteNumber(Spell(tokens[id]), id);
         json.WriteEndObject();
+        var merges = Merges(tokens);
         json.WriteStartArray("merges");
         foreach (var (left, right) in merges)
         {
@@ -66,7 +78,6 @@ internal static class ByteLevelTokenizerFiles
             json.WriteEndArray();
         }
         json.WriteEndArray();
-        json.WriteEndObject();
         json.WriteEndObject();
         return merges.Count;
     }
