@@ -13,7 +13,7 @@ namespace Distill.Bench;
 /// </summary>
 internal static class CacheFootprint
 {
-    private const int Examples = 200, Tokens = 512, TopK = 100, VocabSize = 32_000, BatchExamples = 8, RandomBatches = 50;
+    private const int Examples = 200, Tokens = 512, TopK = 100, VocabSize = 32_000, BatchExamples = 8, RandomBatches = 100, SequentialPasses = 4;
 
     public static JsonNode Run(JsonObject peak)
     {
@@ -92,9 +92,10 @@ internal static class CacheFootprint
             .Select(_ => Enumerable.Range(0, BatchExamples).Select(_ => (long)random.Next(Examples)).ToArray())
             .ToList();
 
+    /// <summary>The cache front to back, <see cref="SequentialPasses"/> times, so a timed run reads as many examples as the random one.</summary>
     private static List<long[]> SequentialBatchList() =>
-        Enumerable.Range(0, Examples / BatchExamples)
-            .Select(b => Enumerable.Range(b * BatchExamples, BatchExamples).Select(i => (long)i).ToArray())
+        Enumerable.Range(0, SequentialPasses * Examples / BatchExamples)
+            .Select(b => Enumerable.Range(b * BatchExamples % Examples, BatchExamples).Select(i => (long)i).ToArray())
             .ToList();
 
     private static double RowsPerSecond(LogitCacheReader reader, List<long[]> batches)

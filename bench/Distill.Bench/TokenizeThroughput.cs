@@ -72,6 +72,7 @@ internal static class TokenizeThroughput
             ["reference"] = Speeds("Microsoft.ML.Tokenizers TiktokenTokenizer (default cache)", referenceTimes, megabytes, tokenCount),
             ["warm_ratio_ours_to_reference"] = referenceTimes.Warm / oursTimes.Warm,
             ["cold_ratio_ours_to_reference"] = referenceTimes.Cold / oursTimes.Cold,
+            ["warm_cpu_ratio_ours_to_reference"] = referenceTimes.WarmCpu / oursTimes.WarmCpu,
             ["ids_identical"] = mismatches == 0,
             ["mismatched_documents"] = mismatches,
             ["meets_10MBps_target"] = megabytes / oursTimes.Warm >= TargetMBps,
