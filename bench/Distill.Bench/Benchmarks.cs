@@ -8,5 +8,7 @@ internal static class Benchmarks
     public static readonly (string Name, Func<JsonObject, JsonNode> Run)[] All =
     [
         ("forward", ForwardThroughput.Run),
+        ("tokenize", TokenizeThroughput.Run),
+        ("cache", CacheFootprint.Run),
     ];
 }
