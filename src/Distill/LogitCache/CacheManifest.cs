@@ -1,0 +1,174 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Distill.LogitCache;
+
+/// <summary>
+/// <c>manifest.json</c> of a logit cache (docs/FORMAT.md). Part manifests written by slices
+/// (<c>manifest.part-I-of-N.json</c>) have the same schema plus <c>slice</c>, and list only their complete shards.
+/// </summary>
+public sealed record CacheManifest
+{
+    /// <summary>The value of <c>format</c>.</summary>
+    public const string FormatName = "distill-logit-cache";
+
+    /// <summary>The value of <c>version</c> this code reads and writes.</summary>
+    public const int CurrentVersion = 1;
+
+    /// <summary>Always <see cref="FormatName"/>.</summary>
+    [JsonPropertyName("format")] public required string Format { get; init; }
+
+    /// <summary>Always <see cref="CurrentVersion"/>.</summary>
+    [JsonPropertyName("version")] public required int Version { get; init; }
+
+    /// <summary>The teacher that produced the logits.</summary>
+    [JsonPropertyName("teacher")] public required TeacherFingerprint Teacher { get; init; }
+
+    /// <summary>Hash of the tokenizer files that produced <c>input_ids</c>.</summary>
+    [JsonPropertyName("tokenizer_fingerprint")] public required string TokenizerFingerprint { get; init; }
+
+    /// <summary>The chat template text, or its hash ("sha256:…"); "" when the data was not chat-formatted.</summary>
+    [JsonPropertyName("chat_template")] public required string ChatTemplate { get; init; }
+
+    /// <summary>The source data file.</summary>
+    [JsonPropertyName("data")] public required DataSource Data { get; init; }
+
+    /// <summary>K, the number of teacher entries per row.</summary>
+    [JsonPropertyName("top_k")] public required int TopK { get; init; }
+
+    /// <summary>"f32", "bf16" or "f16": the dtype of <c>topk_logits</c>.</summary>
+    [JsonPropertyName("logit_dtype")] public required string LogitDType { get; init; }
+
+    /// <summary>The longest example (in tokens) the cache may hold.</summary>
+    [JsonPropertyName("max_seq_len")] public required int MaxSeqLen { get; init; }
+
+    /// <summary>Examples in the whole cache (all slices).</summary>
+    [JsonPropertyName("example_count")] public required long ExampleCount { get; init; }
+
+    /// <summary>Present only in part manifests: the slice that wrote them.</summary>
+    [JsonPropertyName("slice")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public CacheSlice? Slice { get; init; }
+
+    /// <summary>Shards in example order.</summary>
+    [JsonPropertyName("shards")] public required IReadOnlyList<ShardEntry> Shards { get; init; }
+
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+        RespectNullableAnnotations = true,
+        RespectRequiredConstructorParameters = true,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+
+    /// <summary>A manifest without shards: the settings a writer is opened with.</summary>
+    public static CacheManifest Create(TeacherFingerprint teacher, string tokenizerFingerprint, string chatTemplate,
+        DataSource data, int topK, string logitDType, int maxSeqLen, long exampleCount) => new()
+    {
+        Format = FormatName,
+        Version = CurrentVersion,
+        Teacher = teacher,
+        TokenizerFingerprint = tokenizerFingerprint,
+        ChatTemplate = chatTemplate,
+        Data = data,
+        TopK = topK,
+        LogitDType = logitDType,
+        MaxSeqLen = maxSeqLen,
+        ExampleCount = exampleCount,
+        Shards = [],
+    };
+
+    /// <summary>The settings alone (no shards, no slice), for comparing a resumed or merged part with its siblings.</summary>
+    [JsonIgnore]
+    public CacheManifest Header => this with { Shards = [], Slice = null };
+
+    /// <summary>Serialises to indented UTF-8 JSON with a trailing newline; the same manifest always gives the same bytes.</summary>
+    public string ToJson() => JsonSerializer.Serialize(this, Json) + "\n";
+
+    /// <summary>Parses and validates; <see cref="InvalidDataException"/> names <paramref name="source"/> and the bad key.</summary>
+    public static CacheManifest Parse(string json, string source)
+    {
+        CacheManifest? manifest;
+        try
+        {
+            manifest = JsonSerializer.Deserialize<CacheManifest>(json, Json);
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{source}: {e.Message}", e);
+        }
+        if (manifest is null) throw new InvalidDataException($"{source}: manifest is null");
+        var error = manifest.Validate();
+        if (error is not null) throw new InvalidDataException($"{source}: {error}");
+        return manifest;
+    }
+
+    /// <summary>Reads and validates a manifest file.</summary>
+    public static CacheManifest Load(string path)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: manifest not found", path);
+        return Parse(File.ReadAllText(path, Encoding.UTF8), path);
+    }
+
+    /// <summary>Writes atomically: a temp file in the same folder, then a rename over <paramref name="path"/>.</summary>
+    public void Save(string path)
+    {
+        var temp = path + ".tmp";
+        File.WriteAllText(temp, ToJson(), new UTF8Encoding(false));
+        File.Move(temp, path, overwrite: true);
+    }
+
+    /// <summary>The first top-level key whose value differs between the settings of two manifests, or null when they agree.</summary>
+    public static string? FirstDifferingSetting(CacheManifest a, CacheManifest b)
+    {
+        using var x = JsonDocument.Parse(a.Header.ToJson());
+        using var y = JsonDocument.Parse(b.Header.ToJson());
+        foreach (var property in x.RootElement.EnumerateObject())
+        {
+            if (!y.RootElement.TryGetProperty(property.Name, out var other) || other.GetRawText() != property.Value.GetRawText())
+                return property.Name;
+        }
+        return null;
+    }
+
+    /// <summary>Returns null when valid, otherwise the first problem, naming the key.</summary>
+    public string? Validate()
+    {
+        if (Format != FormatName) return $"format: expected \"{FormatName}\", got \"{Format}\"";
+        if (Version != CurrentVersion) return $"version: expected {CurrentVersion}, got {Version}";
+        if (Teacher.VocabSize < 1) return $"teacher.vocab_size: must be ≥ 1, got {Teacher.VocabSize}";
+        if (TopK < 1) return $"top_k: must be ≥ 1, got {TopK}";
+        if (TopK > Teacher.VocabSize) return $"top_k: {TopK} exceeds teacher.vocab_size {Teacher.VocabSize}";
+        if (LogitDTypes.TryParse(LogitDType) is null) return $"logit_dtype: expected f32, bf16 or f16, got \"{LogitDType}\"";
+        if (MaxSeqLen < 1) return $"max_seq_len: must be ≥ 1, got {MaxSeqLen}";
+        if (ExampleCount < 0) return $"example_count: must be ≥ 0, got {ExampleCount}";
+        if (Slice is not null && (Slice.Count < 1 || Slice.Index < 0 || Slice.Index >= Slice.Count))
+            return $"slice: index {Slice.Index} of {Slice.Count} is out of range";
+        return ValidateShards();
+    }
+
+    private string? ValidateShards()
+    {
+        var next = Slice is null ? 0L : -1L;
+        for (var i = 0; i < Shards.Count; i++)
+        {
+            var s = Shards[i];
+            var key = $"shards[{i}]";
+            if (string.IsNullOrEmpty(s.File) || s.File != Path.GetFileName(s.File) || s.File.StartsWith('.'))
+                return $"{key}.file: \"{s.File}\" must be a plain file name inside the cache folder";
+            if (s.ExampleCount < 1) return $"{key}.example_count: must be ≥ 1, got {s.ExampleCount}";
+            if (s.Rows < 0) return $"{key}.rows: must be ≥ 0, got {s.Rows}";
+            if (s.Tokens < s.ExampleCount) return $"{key}.tokens: {s.Tokens} is fewer than its {s.ExampleCount} examples";
+            if (s.Sha256.Length != 64 || !s.Sha256.All(Uri.IsHexDigit)) return $"{key}.sha256: not 64 hex digits";
+            if (s.FirstExample < 0 || (next >= 0 && s.FirstExample != next))
+                return $"{key}.first_example: expected {Math.Max(next, 0)}, got {s.FirstExample} (shards must be contiguous)";
+            if (s.EndExample > ExampleCount) return $"{key}: examples end at {s.EndExample}, beyond example_count {ExampleCount}";
+            next = s.EndExample;
+        }
+        if (Slice is null && next != ExampleCount)
+            return $"shards: cover examples [0, {next}) but example_count is {ExampleCount}";
+        return null;
+    }
+}

@@ -1,0 +1,147 @@
+using System.Runtime.InteropServices;
+using TorchSharp;
+
+namespace Distill.LogitCache;
+
+/// <summary>
+/// Reads a cache folder: validates <c>manifest.json</c>, maps every shard and checks its tensors against the manifest.
+/// Examples are read by global index as views over the mapped files; <see cref="LoadTopK"/> copies rows into tensors once.
+/// </summary>
+public sealed class LogitCacheReader : IDisposable
+{
+    private readonly CacheShard[] _shards;
+    private readonly long[] _firstExamples;
+
+    private LogitCacheReader(string directory, CacheManifest manifest, CacheShard[] shards)
+    {
+        Directory = directory;
+        Manifest = manifest;
+        _shards = shards;
+        _firstExamples = shards.Select(s => s.Entry.FirstExample).ToArray();
+    }
+
+    /// <summary>The cache folder.</summary>
+    public string Directory { get; }
+
+    /// <summary>The validated manifest.</summary>
+    public CacheManifest Manifest { get; }
+
+    /// <summary>Examples in the cache.</summary>
+    public long ExampleCount => Manifest.ExampleCount;
+
+    /// <summary>K as stored.</summary>
+    public int TopK => Manifest.TopK;
+
+    /// <summary>Opens <paramref name="directory"/>; <see cref="InvalidDataException"/> names the file and the problem.</summary>
+    public static LogitCacheReader Open(string directory)
+    {
+        var manifestPath = Path.Combine(directory, CacheFolder.ManifestFileName);
+        var manifest = CacheManifest.Load(manifestPath);
+        if (manifest.Slice is not null)
+            throw new InvalidDataException($"{manifestPath}: key 'slice' is present: this is a part manifest; merge the slices first");
+        var shards = new List<CacheShard>();
+        try
+        {
+            foreach (var entry in manifest.Shards) shards.Add(CacheShard.Open(directory, entry, manifest));
+        }
+        catch
+        {
+            foreach (var s in shards) s.Dispose();
+            throw;
+        }
+        return new LogitCacheReader(directory, manifest, shards.ToArray());
+    }
+
+    /// <summary>Example <paramref name="index"/> with the first <paramref name="k"/> columns (all K when null).</summary>
+    public CacheExampleView Example(long index, int? k = null)
+    {
+        if (index < 0 || index >= ExampleCount)
+            throw new ArgumentOutOfRangeException(nameof(index), $"example {index} is outside [0, {ExampleCount})");
+        var s = Array.BinarySearch(_firstExamples, index);
+        if (s < 0) s = ~s - 1;
+        var shard = _shards[s];
+        return shard.View(index, (int)(index - shard.Entry.FirstExample), k ?? TopK);
+    }
+
+    /// <summary>
+    /// The rows of <paramref name="examples"/> (in that order) narrowed to <paramref name="k"/> columns, copied once from
+    /// the mapping into new tensors (ids widened to int64, logits to float32 during that copy).
+    /// </summary>
+    public TopKBatch LoadTopK(IReadOnlyList<long> examples, int? k = null)
+    {
+        var width = k ?? TopK;
+        var counts = new int[examples.Count];
+        long total = 0;
+        for (var i = 0; i < examples.Count; i++)
+        {
+            counts[i] = Example(examples[i], width).Rows;
+            total += counts[i];
+        }
+        using var scope = torch.NewDisposeScope();
+        var ids = torch.empty([total, width], torch.ScalarType.Int64);
+        var logits = torch.empty([total, width], torch.ScalarType.Float32);
+        var lse = torch.empty([total], torch.ScalarType.Float32);
+        var idSpan = MemoryMarshal.Cast<byte, long>(ids.bytes);
+        var logitSpan = MemoryMarshal.Cast<byte, float>(logits.bytes);
+        var lseSpan = MemoryMarshal.Cast<byte, float>(lse.bytes);
+        var row = 0;
+        foreach (var index in examples)
+        {
+            var view = Example(index, width);
+            for (var r = 0; r < view.Rows; r++, row++)
+            {
+                var source = view.RowIds(r);
+                var target = idSpan.Slice(row * width, width);
+                for (var c = 0; c < width; c++) target[c] = source[c];
+                view.RowLogits(r, logitSpan.Slice(row * width, width));
+            }
+            view.LogSumExp.CopyTo(lseSpan[(row - view.Rows)..]);
+        }
+        return new TopKBatch(ids.MoveToOuterDisposeScope(), logits.MoveToOuterDisposeScope(), lse.MoveToOuterDisposeScope(), counts);
+    }
+
+    /// <summary>
+    /// Full verification: every shard's SHA-256 against the manifest, then every row's invariants (column 0 is 0,
+    /// logits finite and descending, ids inside the teacher vocabulary, log-sum-exp finite and ≥ 0).
+    /// </summary>
+    /// <exception cref="InvalidDataException">Names the file and, for row problems, the row.</exception>
+    public void Verify()
+    {
+        foreach (var shard in _shards)
+        {
+            var actual = CacheFolder.HashFile(shard.Path);
+            if (actual != shard.Entry.Sha256)
+                throw new InvalidDataException($"{shard.Path}: checksum mismatch: sha256 is {actual}, the manifest records {shard.Entry.Sha256}");
+            VerifyRows(shard);
+        }
+    }
+
+    private void VerifyRows(CacheShard shard)
+    {
+        var view = shard.AllRows();
+        var logits = new float[view.Rows * TopK];
+        for (var r = 0; r < view.Rows; r++) view.RowLogits(r, logits.AsSpan(r * TopK, TopK));
+        var allIds = AllIds(view);
+        var error = CacheExample.CheckRows(TopK, allIds, logits, view.LogSumExp);
+        if (error is not null) throw new InvalidDataException($"{shard.Path}: {error}");
+        for (var i = 0; i < allIds.Length; i++)
+            if (allIds[i] >= Manifest.Teacher.VocabSize)
+                throw new InvalidDataException($"{shard.Path}: row {i / TopK}: topk id {allIds[i]} is outside the teacher vocabulary of {Manifest.Teacher.VocabSize}");
+    }
+
+    private static int[] AllIds(CacheExampleView view)
+    {
+        var ids = new int[view.Rows * view.StoredK];
+        for (var r = 0; r < view.Rows; r++) view.RowIds(r).CopyTo(ids.AsSpan(r * view.StoredK));
+        return ids;
+    }
+
+    /// <summary>Scans all rows once; see <see cref="CacheStatistics"/> for exactly what is computed.</summary>
+    public CacheStatistics Statistics() => StatisticsCalculator.Compute(Manifest, _shards);
+
+    /// <summary>Unmaps all shards; views taken from this reader must not be used afterwards.</summary>
+    public void Dispose()
+    {
+        foreach (var shard in _shards) shard.Dispose();
+    }
+}
