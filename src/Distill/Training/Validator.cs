@@ -1,0 +1,67 @@
+using Distill.Losses;
+using Distill.Models;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Distill.Training;
+
+/// <summary>Evaluates a model on every example of a source, in index order, without gradients.</summary>
+public static class Validator
+{
+    /// <summary>
+    /// Loss parts from <see cref="ChunkedLoss.Evaluate"/>, plus token accuracy and top-1 agreement with the teacher
+    /// from the argmax of each chunk's logits (so [tokens × vocab] never exists at once here either).
+    /// </summary>
+    public static ValidationResult Run(LlamaForCausalLM model, IExampleSource source, KdObjective objective, int microBatch, int chunkSize)
+    {
+        var withTeacher = source.HasTeacher && objective.KdWeight > 0;
+        var sums = new LossSums();
+        long correct = 0, agree = 0;
+        using var noGrad = no_grad();
+        for (long start = 0; start < source.Count; start += microBatch)
+        {
+            using var scope = NewDisposeScope();
+            var indices = Enumerable.Range(0, (int)Math.Min(microBatch, source.Count - start)).Select(i => start + i).ToArray();
+            var batch = MicroBatch.Build(source, indices, model.Device, withTeacher || source.HasTeacher);
+            if (batch.SupervisedTokens == 0) continue;
+            var hidden = Hidden(model, batch);                                                      // [N, H]
+            var targets = withTeacher ? batch.Targets : new LossTargets(batch.Targets.Labels);
+            sums += ChunkedLoss.Evaluate(hidden, model.LmHeadWeight, targets, withTeacher ? objective : SftView(objective), chunkSize);
+            var (c, a) = Argmax(hidden, model.LmHeadWeight, batch.Targets, chunkSize);
+            correct += c;
+            agree += a;
+        }
+        var mean = sums.Mean();
+        var tokens = (long)sums.Tokens;
+        var denominator = Math.Max(tokens, 1);
+        return new ValidationResult(mean.Total, mean.Kd, mean.Sft, (double)correct / denominator,
+            source.HasTeacher ? (double)agree / denominator : null, tokens);
+    }
+
+    /// <summary>[N, H] final hidden states at the rows that predict the batch's targets.</summary>
+    internal static Tensor Hidden(LlamaForCausalLM model, MicroBatch batch)
+    {
+        var output = model.Forward(new CausalLMInput { InputIds = batch.InputIds, AttentionMask = batch.AttentionMask, ComputeLogits = false });
+        var h = output.LastHiddenState;                                                             // [B, T, H]
+        return h.reshape(-1, h.shape[2]).index_select(0, batch.HiddenRows);
+    }
+
+    // Without a teacher only the CE part can be measured; keep sft_weight so `loss` stays comparable across runs.
+    private static KdObjective SftView(KdObjective objective) =>
+        objective with { KdWeight = 0, SftWeight = objective.SftWeight > 0 ? objective.SftWeight : 1 };
+
+    private static (long Correct, long Agree) Argmax(Tensor hidden, Tensor weight, LossTargets targets, int chunkSize)
+    {
+        long correct = 0, agree = 0;
+        for (long start = 0; start < targets.Rows; start += chunkSize)
+        {
+            using var scope = NewDisposeScope();
+            var length = Math.Min(chunkSize, targets.Rows - start);
+            var predicted = hidden.narrow(0, start, length).matmul(weight.t()).argmax(1);           // [c]
+            correct += predicted.eq(targets.Labels.narrow(0, start, length)).sum().item<long>();
+            if (targets.Teacher?.TopkIds is { } ids)
+                agree += predicted.eq(ids.narrow(0, start, length).select(1, 0).to_type(ScalarType.Int64)).sum().item<long>();
+        }
+        return (correct, agree);
+    }
+}
