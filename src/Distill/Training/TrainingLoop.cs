@@ -56,20 +56,8 @@ internal sealed class TrainingLoop(
         var t = config.Trainer;
         var started = Stopwatch.GetTimestamp();
         var indices = _order.Range((long)step * t.GlobalBatch, t.GlobalBatch);
-        var micro = indices.Chunk(t.MicroBatch).ToArray();
-        // The normaliser covers the whole global batch and is known before any forward pass, so the accumulated
-        // gradient equals that of one big batch.
-        var supervised = micro.Select(m => m.Sum(i => (long)train.Example(i).SupervisedCount)).ToArray();
-        var normaliser = LossReduction.Normaliser(supervised.Sum());
         model.ZeroGrad();
-        double loss = 0, kd = 0, sft = 0;
-        long tokens = 0;
-        for (var m = 0; m < micro.Length; m++)
-        {
-            if (supervised[m] == 0) continue;
-            var result = MicroStep(micro[m], normaliser, ref tokens);
-            (loss, kd, sft) = (loss + result.Loss, kd + result.Kd, sft + result.Sft);
-        }
+        var (loss, kd, sft, tokens) = GradientAccumulator.Accumulate(model.Compute, train, indices, t.MicroBatch, config.Objective, t.ChunkSize);
         model.CopyGradsToMasters();
         var clip = config.Optimizer.GradClip > 0 ? config.Optimizer.GradClip : double.PositiveInfinity;
         var gradNorm = nn.utils.clip_grad_norm_(_masters, clip);
@@ -86,18 +74,6 @@ internal sealed class TrainingLoop(
         model.ZeroGrad();
         var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
         return new StepOutcome(loss, kd, sft, gradNorm, lr, tokens, seconds, skipped);
-    }
-
-    private ChunkedLossResult MicroStep(long[] indices, double normaliser, ref long tokens)
-    {
-        using var scope = NewDisposeScope();
-        var batch = MicroBatch.Build(train, indices, model.Compute.Device, train.HasTeacher);
-        tokens += batch.Tokens;
-        var hidden = Validator.Hidden(model.Compute, batch);                                       // [N, H]
-        var result = ChunkedLoss.Backward(hidden, model.Compute.LmHeadWeight, batch.Targets, config.Objective,
-            config.Trainer.ChunkSize, normaliser);
-        hidden.backward(new[] { result.HiddenGrad });
-        return result;
     }
 
     private void Log(StepOutcome o)
