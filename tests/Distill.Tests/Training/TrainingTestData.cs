@@ -36,6 +36,19 @@ internal static class TrainingTestData
         return new LlamaForCausalLM(Config(hidden, initRange: initRange), CPU, ScalarType.Float32);
     }
 
+    /// <summary>
+    /// A teacher whose prediction depends mostly on the current token (a sharp bigram model): embeddings and output
+    /// projection scaled up so the residual stream is dominated by the token's embedding. Learnable from a few dozen examples.
+    /// </summary>
+    public static LlamaForCausalLM BigramTeacher(int seed)
+    {
+        var model = Model(seed);
+        using var noGrad = no_grad();
+        foreach (var (name, parameter) in model.named_parameters())
+            if (name is "model.embed_tokens.weight" or "lm_head.weight") parameter.mul_(15);
+        return model;
+    }
+
     /// <summary>Saves a fresh random student as a Hugging Face folder at <paramref name="dir"/>.</summary>
     public static string StudentFolder(string dir, int seed = 11)
     {
