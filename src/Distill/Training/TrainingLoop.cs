@@ -117,6 +117,7 @@ internal sealed class TrainingLoop(
     /// <summary>Writes the checkpoint of the current step (if not already there) and prunes old ones.</summary>
     public void Save(string reason)
     {
+        if (Directory.Exists(Checkpoints.PathOf(config.Trainer.Out, State.Step))) return;
         LastCheckpoint = Checkpoints.Save(config.Trainer.Out, model, optimizer, State);
         Checkpoints.Prune(config.Trainer.Out, config.Trainer.KeepLast, State.BestStep);
         progress?.Report(new TrainProgress(State.Step, config.Trainer.Steps, LastLoss, 0, 0, 0, 0, 0, _clock.Elapsed,
