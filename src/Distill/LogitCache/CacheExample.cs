@@ -86,21 +86,22 @@ public sealed class CacheExample
         return null;
     }
 
-    /// <summary>Checks the per-row invariants of max-subtracted, descending top-K rows.</summary>
-    internal static string? CheckRows(int topK, ReadOnlySpan<int> ids, ReadOnlySpan<float> logits, ReadOnlySpan<float> logSumExp)
+    /// <summary>Checks the per-row invariants of max-subtracted, descending top-K rows; messages number rows from <paramref name="firstRow"/>.</summary>
+    internal static string? CheckRows(int topK, ReadOnlySpan<int> ids, ReadOnlySpan<float> logits, ReadOnlySpan<float> logSumExp, long firstRow = 0)
     {
-        for (var r = 0; r < logSumExp.Length; r++)
+        for (var i = 0; i < logSumExp.Length; i++)
         {
-            var row = logits.Slice(r * topK, topK);
+            var r = i + firstRow;
+            var row = logits.Slice(i * topK, topK);
             if (row[0] != 0f) return $"row {r}: topk_logits[0] is {row[0]} (expected 0: logits are max-subtracted)";
             for (var k = 0; k < topK; k++)
             {
                 if (!float.IsFinite(row[k])) return $"row {r}: topk_logits[{k}] is not finite";
                 if (k > 0 && row[k] > row[k - 1]) return $"row {r}: topk_logits are not descending at column {k}";
-                if (ids[r * topK + k] < 0) return $"row {r}: topk_ids[{k}] is negative";
+                if (ids[i * topK + k] < 0) return $"row {r}: topk_ids[{k}] is negative";
             }
-            if (!float.IsFinite(logSumExp[r]) || logSumExp[r] < 0f)
-                return $"row {r}: logsumexp is {logSumExp[r]} (expected finite and ≥ 0)";
+            if (!float.IsFinite(logSumExp[i]) || logSumExp[i] < 0f)
+                return $"row {r}: logsumexp is {logSumExp[i]} (expected finite and ≥ 0)";
         }
         return null;
     }

@@ -100,8 +100,7 @@ public sealed record CacheManifest
             throw new InvalidDataException($"{source}: {e.Message}", e);
         }
         if (manifest is null) throw new InvalidDataException($"{source}: manifest is null");
-        var error = manifest.Validate();
-        if (error is not null) throw new InvalidDataException($"{source}: {error}");
+        manifest.Validate(source);
         return manifest;
     }
 
@@ -133,8 +132,15 @@ public sealed record CacheManifest
         return null;
     }
 
-    /// <summary>Returns null when valid, otherwise the first problem, naming the key.</summary>
-    public string? Validate()
+    /// <summary>Throws <see cref="InvalidDataException"/> "<paramref name="source"/>: key: reason" for the first problem found.</summary>
+    public void Validate(string source)
+    {
+        var problem = FindProblem();
+        if (problem is not null) throw new InvalidDataException($"{source}: {problem}");
+    }
+
+    /// <summary>Null when valid, otherwise the first problem, naming the key.</summary>
+    internal string? FindProblem()
     {
         if (Format != FormatName) return $"format: expected \"{FormatName}\", got \"{Format}\"";
         if (Version != CurrentVersion) return $"version: expected {CurrentVersion}, got {Version}";

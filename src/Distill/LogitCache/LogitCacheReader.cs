@@ -36,6 +36,9 @@ public sealed class LogitCacheReader : IDisposable
     public static LogitCacheReader Open(string directory)
     {
         var manifestPath = Path.Combine(directory, CacheFolder.ManifestFileName);
+        if (!File.Exists(manifestPath) && System.IO.Directory.Exists(directory)
+            && System.IO.Directory.GetFiles(directory, "manifest.part-*-of-*.json").Length > 0)
+            throw new InvalidDataException($"{manifestPath}: missing; the folder holds part manifests of an unfinished or unmerged run (merge the slices once all are complete)");
         var manifest = CacheManifest.Load(manifestPath);
         if (manifest.Slice is not null)
             throw new InvalidDataException($"{manifestPath}: key 'slice' is present: this is a part manifest; merge the slices first");
@@ -116,24 +119,21 @@ public sealed class LogitCacheReader : IDisposable
         }
     }
 
+    // Row by row, so verifying a 1 GiB shard needs K floats of scratch, not a copy of the shard.
     private void VerifyRows(CacheShard shard)
     {
         var view = shard.AllRows();
-        var logits = new float[view.Rows * TopK];
-        for (var r = 0; r < view.Rows; r++) view.RowLogits(r, logits.AsSpan(r * TopK, TopK));
-        var allIds = AllIds(view);
-        var error = CacheExample.CheckRows(TopK, allIds, logits, view.LogSumExp);
-        if (error is not null) throw new InvalidDataException($"{shard.Path}: {error}");
-        for (var i = 0; i < allIds.Length; i++)
-            if (allIds[i] >= Manifest.Teacher.VocabSize)
-                throw new InvalidDataException($"{shard.Path}: row {i / TopK}: topk id {allIds[i]} is outside the teacher vocabulary of {Manifest.Teacher.VocabSize}");
-    }
-
-    private static int[] AllIds(CacheExampleView view)
-    {
-        var ids = new int[view.Rows * view.StoredK];
-        for (var r = 0; r < view.Rows; r++) view.RowIds(r).CopyTo(ids.AsSpan(r * view.StoredK));
-        return ids;
+        var logits = new float[TopK];
+        for (var r = 0; r < view.Rows; r++)
+        {
+            view.RowLogits(r, logits);
+            var ids = view.RowIds(r);
+            var error = CacheExample.CheckRows(TopK, ids, logits, view.LogSumExp.Slice(r, 1), r);
+            if (error is not null) throw new InvalidDataException($"{shard.Path}: {error}");
+            foreach (var id in ids)
+                if (id >= Manifest.Teacher.VocabSize)
+                    throw new InvalidDataException($"{shard.Path}: row {r}: topk id {id} is outside the teacher vocabulary of {Manifest.Teacher.VocabSize}");
+        }
     }
 
     /// <summary>Scans all rows once; see <see cref="CacheStatistics"/> for exactly what is computed.</summary>

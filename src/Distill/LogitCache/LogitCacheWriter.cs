@@ -55,7 +55,7 @@ public sealed class LogitCacheWriter
         options ??= new LogitCacheWriterOptions();
         slice ??= CacheSlice.Whole;
         options.Validate();
-        var error = (settings.Header with { Slice = slice }).Validate();
+        var error = (settings.Header with { Slice = slice }).FindProblem();
         if (error is not null) throw new ArgumentException($"cache settings: {error}", nameof(settings));
         Directory.CreateDirectory(directory);
         var (first, end) = slice.Range(settings.ExampleCount, options.ExamplesPerShard);

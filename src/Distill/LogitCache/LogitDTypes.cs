@@ -6,10 +6,7 @@ namespace Distill.LogitCache;
 /// <summary>The dtypes the cache stores teacher logits in, by their manifest names "f32", "bf16", "f16".</summary>
 public static class LogitDTypes
 {
-    /// <summary>Manifest names, in the order they are documented.</summary>
-    public static IReadOnlyList<string> Names { get; } = ["f32", "bf16", "f16"];
-
-    /// <summary>The safetensors dtype for a manifest name, or null when the name is not one of <see cref="Names"/>.</summary>
+    /// <summary>The safetensors dtype for a manifest name, or null when the name is not "f32", "bf16" or "f16".</summary>
     public static SafetensorsDType? TryParse(string? name) => name switch
     {
         "f32" => SafetensorsDType.F32,
@@ -45,13 +42,5 @@ public static class LogitDTypes
             default:
                 throw new NotSupportedException($"logit dtype {dtype} is not supported (expected F32, BF16 or F16)");
         }
-    }
-
-    /// <summary>Reads one stored logit as fp32.</summary>
-    public static float DecodeOne(SafetensorsDType dtype, ReadOnlySpan<byte> source, int index)
-    {
-        Span<float> one = stackalloc float[1];
-        Decode(dtype, source[(index * ElementSize(dtype))..], one);
-        return one[0];
     }
 }

@@ -51,15 +51,16 @@ internal static class ShardTensors
         offsets[^1] = t;
 
         using var scope = torch.NewDisposeScope();
+        // Widest dtype first, so every tensor starts at a multiple of its element size (the data buffer is 8-aligned).
         var tensors = new List<KeyValuePair<string, torch.Tensor>>
         {
-            new(InputIds, torch.tensor(ids)),
-            new(LossMask, torch.tensor(mask)),
             new(ExampleOffsets, torch.tensor(offsets)),
+            new(InputIds, torch.tensor(ids)),
             new(TopKIds, torch.tensor(topIds).reshape(rows, topK)),
+            new(LogSumExp, torch.tensor(lse)),
             // torch rounds fp32 to bf16/f16 to nearest-even, the rounding every reader of these dtypes assumes.
             new(TopKLogits, torch.tensor(topLogits).reshape(rows, topK).to(DTypes.ToTorch(logitDType))),
-            new(LogSumExp, torch.tensor(lse)),
+            new(LossMask, torch.tensor(mask)),
         };
         SafetensorsWriter.Write(path, tensors);
         return (rows, tokens);

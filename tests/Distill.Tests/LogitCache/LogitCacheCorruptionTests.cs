@@ -30,8 +30,11 @@ public sealed class LogitCacheCorruptionTests
     {
         using var temp = new TempDirectory();
         var shard = WriteCache(temp);
+        long begin;
+        using (var file = SafetensorsFile.Open(shard)) begin = file.Info("logsumexp").Begin;
         var bytes = File.ReadAllBytes(shard);
-        bytes[^2] ^= 0x01; // inside logsumexp data: the structure stays valid, only the checksum can tell
+        var dataStart = 8 + (long)BitConverter.ToUInt64(bytes, 0);
+        bytes[dataStart + begin] ^= 0x01; // lowest mantissa bit of a log-sum-exp: still valid, only the checksum can tell
         File.WriteAllBytes(shard, bytes);
 
         using var reader = LogitCacheReader.Open(temp.Path);
@@ -96,6 +99,23 @@ public sealed class LogitCacheCorruptionTests
         File.Delete(shard);
         var error = Assert.Throws<InvalidDataException>(() => LogitCacheReader.Open(temp.Path));
         Assert.Contains(shard, error.Message);
+    }
+
+    [Fact]
+    public void Verify_Should_Throw_Naming_File_And_Row_When_Logits_Are_Not_Max_Subtracted()
+    {
+        using var temp = new TempDirectory();
+        var shard = WriteCache(temp);
+        RewriteShard(shard, (name, t) => name == "topk_logits" ? t - 1f : t);
+        var manifestPath = Path.Combine(temp.Path, "manifest.json");
+        var manifest = CacheManifest.Load(manifestPath);
+        var entries = manifest.Shards.Select(e => e.File == Path.GetFileName(shard) ? e with { Sha256 = CacheFolder.HashFile(shard) } : e).ToArray();
+        (manifest with { Shards = entries }).Save(manifestPath);
+
+        using var reader = LogitCacheReader.Open(temp.Path);
+        var error = Assert.Throws<InvalidDataException>(reader.Verify);
+        Assert.Contains(shard, error.Message);
+        Assert.Contains("row 0: topk_logits[0]", error.Message);
     }
 
     private static void RewriteShard(string path, Func<string, torch.Tensor, torch.Tensor> change)

@@ -103,6 +103,24 @@ public sealed class LogitCacheRoundTripTests
     }
 
     [Fact]
+    public void LoadTopK_Should_Not_Leak_Tensors()
+    {
+        using var temp = new TempDirectory();
+        CacheTestData.WriteAll(temp.Path, CacheTestData.Settings(5), new LogitCacheWriterOptions(ExamplesPerShard: 2));
+        using var reader = LogitCacheReader.Open(temp.Path);
+        long[] wanted = [0, 3, 4];
+        using (reader.LoadTopK(wanted)) { }
+        var before = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+        for (var i = 0; i < 20; i++)
+        {
+            using var scope = torch.NewDisposeScope();
+            var batch = reader.LoadTopK(wanted, 2);
+            Assert.Equal(2, batch.Logits.shape[1]);
+        }
+        Assert.Equal(before, DisposeScopeManager.Statistics.ThreadTotalLiveCount);
+    }
+
+    [Fact]
     public void Writer_Should_Split_Shards_On_The_Example_Grid_And_The_Byte_Budget()
     {
         using var temp = new TempDirectory();

@@ -37,6 +37,29 @@ public sealed class LogitCacheSliceTests
         Assert.Equal((0L, 2L), new CacheSlice(3, 4).Range(2, 3));
     }
 
+    [Theory]
+    [InlineData("0/1", 0, 1)]
+    [InlineData("3/4", 3, 4)]
+    public void Slice_Should_Parse_I_Of_N(string text, int index, int count) =>
+        Assert.Equal(new CacheSlice(index, count), CacheSlice.Parse(text));
+
+    [Theory]
+    [InlineData("4/4")]
+    [InlineData("-1/2")]
+    [InlineData("1")]
+    [InlineData("a/b")]
+    public void Slice_Should_Refuse_Malformed_Text(string text) =>
+        Assert.Throws<ArgumentException>(() => CacheSlice.Parse(text));
+
+    [Fact]
+    public void Reader_Should_Refuse_A_Folder_With_Only_Part_Manifests()
+    {
+        using var temp = new TempDirectory();
+        CacheTestData.WriteAll(temp.Path, CacheTestData.Settings(6), Options, new CacheSlice(0, 2));
+        var error = Assert.Throws<InvalidDataException>(() => LogitCacheReader.Open(temp.Path));
+        Assert.Contains("part manifests", error.Message);
+    }
+
     [Fact]
     public void Merge_Should_Refuse_Naming_The_Missing_Range()
     {

@@ -1,0 +1,143 @@
+using System.CommandLine;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using Distill.Text.Conversations;
+using Distill.Text.Tokenization;
+using Spectre.Console;
+
+namespace Distill.Cli;
+
+/// <summary><c>distill tokenize</c>: shows how text or chat data is tokenized and which tokens are trained on.</summary>
+public static class TokenizeCommand
+{
+    private const int MaxReasonsShown = 10;
+
+    // Pieces are shown as JSON strings so whitespace is visible; "<|im_end|>" should stay readable.
+    private static readonly JsonSerializerOptions Readable = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    private static readonly Dictionary<string, ConversationFormat> Formats = new(StringComparer.Ordinal)
+    {
+        ["auto"] = ConversationFormat.Auto,
+        ["messages"] = ConversationFormat.Messages,
+        ["nemo"] = ConversationFormat.NeMo,
+        ["prompt-completion"] = ConversationFormat.PromptCompletion,
+    };
+
+    /// <summary>The <c>tokenize</c> command; writes to the invocation's output and error writers.</summary>
+    public static Command Create()
+    {
+        var model = new Option<DirectoryInfo>("--model") { Description = "Hugging Face model folder with tokenizer.json", Required = true };
+        var text = new Option<string?>("--text") { Description = "Tokenize this text (no chat template)" };
+        var data = new Option<FileInfo?>("--data") { Description = "Tokenize the conversations of this JSONL file" };
+        var json = new Option<bool>("--json") { Description = "One JSON object per example: {\"ids\": [...]} for --text, {\"ids\": [...], \"mask\": [...]} for --data" };
+        var limit = new Option<int?>("--limit") { Description = "Stop after this many examples" };
+        var chatFormat = new Option<string?>("--chat-format") { Description = "Built-in chat template to use instead of the model's: chatml, llama3, llama2, mistral, zephyr" };
+        var supervise = new Option<string>("--supervise") { Description = "Which assistant turns are trained on", DefaultValueFactory = _ => "all" };
+        supervise.AcceptOnlyFromAmong("all", "last");
+        var maxSeqLen = new Option<int?>("--max-seq-len") { Description = "Cut examples to this many tokens" };
+        var format = new Option<string>("--format") { Description = "Layout of the JSONL lines", DefaultValueFactory = _ => "auto" };
+        format.AcceptOnlyFromAmong([.. Formats.Keys]);
+        var skipBad = new Option<bool>("--skip-bad") { Description = "Skip unusable lines and report them at the end instead of stopping" };
+        var command = new Command("tokenize", "Tokenize text or chat data with a model's tokenizer and chat template, showing the loss mask")
+        {
+            model, text, data, json, limit, chatFormat, supervise, maxSeqLen, format, skipBad,
+        };
+        command.Validators.Add(result =>
+        {
+            if ((result.GetValue(text) is null) == (result.GetValue(data) is null))
+                result.AddError("give exactly one of --text and --data");
+            if (result.GetValue(limit) is < 1)
+                result.AddError("--limit must be at least 1");
+        });
+        command.SetAction(result =>
+        {
+            var output = result.InvocationConfiguration.Output;
+            var error = result.InvocationConfiguration.Error;
+            try
+            {
+                var modelDir = result.GetValue(model)!.FullName;
+                if (result.GetValue(text) is { } input)
+                    return TokenizeText(output, HfTokenizer.Load(modelDir), input, result.GetValue(json));
+                var options = new ExampleOptions(result.GetValue(supervise) == "last" ? Supervise.Last : Supervise.All, result.GetValue(maxSeqLen));
+                var chat = ChatTokenizer.Load(modelDir, result.GetValue(chatFormat), options);
+                var readerOptions = new ConversationReaderOptions(Formats[result.GetValue(format)!], result.GetValue(skipBad));
+                var reader = ConversationReader.Open(result.GetValue(data)!.FullName, readerOptions);
+                return TokenizeData(output, error, chat, reader, result.GetValue(json), result.GetValue(limit));
+            }
+            catch (Exception e) when (e is InvalidDataException or IOException or NotSupportedException or ArgumentException or UnauthorizedAccessException)
+            {
+                error.WriteLine($"distill tokenize: {e.Message}");
+                return 1;
+            }
+        });
+        return command;
+    }
+
+    private static int TokenizeText(TextWriter output, HfTokenizer tokenizer, string text, bool json)
+    {
+        var encoding = tokenizer.Encode(text);
+        if (json)
+        {
+            output.WriteLine(JsonSerializer.Serialize(new { ids = encoding.Ids }));
+            return 0;
+        }
+        output.WriteLine($"{encoding.Ids.Length} tokens");
+        WriteTokens(output, tokenizer, encoding.Ids, mask: null);
+        return 0;
+    }
+
+    private static int TokenizeData(TextWriter output, TextWriter error, ChatTokenizer chat, ConversationReader reader, bool json, int? limit)
+    {
+        var skipped = new List<BadLine>();
+        var examples = chat.InspectAll(reader.Read(), reader.Options.SkipBad ? skipped : null);
+        var count = 0;
+        foreach (var inspected in limit is { } n ? examples.Take(n) : examples)
+        {
+            count++;
+            if (json)
+                output.WriteLine(JsonSerializer.Serialize(new { ids = inspected.Example.InputIds, mask = inspected.Example.LossMask.Select(m => (int)m) }));
+            else
+                WriteExample(output, chat.Tokenizer, inspected);
+        }
+        List<BadLine> bad = [.. reader.Skipped, .. skipped];
+        if (bad.Count > 0)
+        {
+            error.WriteLine($"distill tokenize: skipped {bad.Count} bad line(s):");
+            foreach (var line in bad.OrderBy(b => b.Line).Take(MaxReasonsShown))
+                error.WriteLine($"  {line}");
+            if (bad.Count > MaxReasonsShown)
+                error.WriteLine($"  ... and {bad.Count - MaxReasonsShown} more");
+        }
+        if (count == 0)
+            error.WriteLine($"distill tokenize: {reader.SourceName}: no usable conversation");
+        return count == 0 ? 1 : 0;
+    }
+
+    private static void WriteExample(TextWriter output, HfTokenizer tokenizer, InspectedExample inspected)
+    {
+        var example = inspected.Example;
+        var truncated = example.Truncated ? ", truncated" : "";
+        output.WriteLine($"== {example.SourceFile}:{example.Line}: {example.InputIds.Length} tokens, {example.SupervisedCount} supervised{truncated}");
+        if (output == Console.Out && !Console.IsOutputRedirected)
+        {
+            AnsiConsole.MarkupLine(string.Concat(inspected.Segments().Select(s =>
+                s.Supervised ? $"[black on green]{Markup.Escape(s.Text)}[/]" : $"[grey]{Markup.Escape(s.Text)}[/]")));
+        }
+        else
+        {
+            output.WriteLine(string.Concat(inspected.Segments().Select(s => s.Supervised ? $"[[{s.Text}]]" : s.Text)));
+        }
+        WriteTokens(output, tokenizer, example.InputIds, example.LossMask);
+        output.WriteLine();
+    }
+
+    private static void WriteTokens(TextWriter output, HfTokenizer tokenizer, int[] ids, byte[]? mask)
+    {
+        output.WriteLine(mask is null ? "  pos      id  piece" : "  pos      id  mask  piece");
+        for (var t = 0; t < ids.Length; t++)
+        {
+            var piece = JsonSerializer.Serialize(tokenizer.Decode([ids[t]]), Readable);
+            output.WriteLine(mask is null ? $"{t,5} {ids[t],7}  {piece}" : $"{t,5} {ids[t],7}  {mask[t],4}  {piece}");
+        }
+    }
+}
