@@ -6,7 +6,7 @@ using Spectre.Console;
 namespace Distill.Cli;
 
 /// <summary><c>distill train</c>: a thin shell over <see cref="Trainer.Run(TrainConfig, IProgress{TrainProgress}?, CancellationToken)"/>.</summary>
-internal static class TrainCommand
+public static class TrainCommand
 {
     // Flag → recipe key. Flags override the recipe; --set overrides both.
     private static readonly (string Flag, string Key, string Help)[] Flags =
@@ -30,11 +30,12 @@ internal static class TrainCommand
         ("--dtype", "model.dtype", "float32 | bfloat16 (fp32 master weights)"),
     ];
 
+    /// <summary>The <c>train</c> command; a progress bar on a terminal, plain lines to the invocation's output otherwise.</summary>
     public static Command Create()
     {
         var student = new Option<string>("--student") { Description = "the student's Hugging Face folder", Required = true };
         var data = new Option<string>("--data") { Description = "logit cache folder (KD + SFT) or tokenized JSONL (plain SFT)", Required = true };
-        var output = new Option<string>("--out") { Description = "output folder", Required = true };
+        var outDir = new Option<string>("--out") { Description = "output folder", Required = true };
         var recipe = new Option<string?>("--config") { Description = "YAML recipe (sections model, data, objective, optimizer, trainer)" };
         var set = new Option<string[]>("--set") { Description = "override any recipe key: key=value (repeatable)", AllowMultipleArgumentsPerToken = false };
         var resume = new Option<bool>("--resume") { Description = "continue from the newest checkpoint in --out" };
@@ -42,50 +43,51 @@ internal static class TrainCommand
         var flags = Flags.Select(f => (Option: new Option<string?>(f.Flag) { Description = f.Help }, f.Key)).ToArray();
 
         var command = new Command("train", "Train a student with KD + SFT from a logit cache (or plain SFT from tokenized JSONL)");
-        foreach (var option in new Option[] { student, data, output, recipe, set, resume, skip }.Concat(flags.Select(f => f.Option)))
+        foreach (var option in new Option[] { student, data, outDir, recipe, set, resume, skip }.Concat(flags.Select(f => f.Option)))
             command.Options.Add(option);
         command.SetAction(parse =>
         {
             var overrides = new List<string>
             {
-                "model.student=" + parse.GetValue(student), "data.path=" + parse.GetValue(data), "trainer.out=" + parse.GetValue(output),
+                "model.student=" + parse.GetValue(student), "data.path=" + parse.GetValue(data), "trainer.out=" + parse.GetValue(outDir),
             };
             overrides.AddRange(flags.Where(f => parse.GetValue(f.Option) is not null).Select(f => $"{f.Key}={parse.GetValue(f.Option)}"));
             if (parse.GetValue(resume)) overrides.Add("trainer.resume=true");
             if (parse.GetValue(skip)) overrides.Add("trainer.skip_nonfinite=true");
             overrides.AddRange(parse.GetValue(set) ?? []);
-            return Execute(parse.GetValue(recipe), overrides);
+            return Execute(parse.GetValue(recipe), overrides, parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error);
         });
         return command;
     }
 
-    private static int Execute(string? recipe, List<string> overrides)
+    private static int Execute(string? recipe, List<string> overrides, TextWriter output, TextWriter error)
     {
         using var cancel = new CancellationTokenSource();
         ConsoleCancelEventHandler onCancel = (_, e) =>
         {
             e.Cancel = true;
             cancel.Cancel();
-            Console.Error.WriteLine("distill train: interrupt received; saving a checkpoint after the current step…");
+            error.WriteLine("distill train: interrupt received; saving a checkpoint after the current step…");
         };
         Console.CancelKeyPress += onCancel;
         try
         {
             var config = TrainConfigYaml.Override(recipe is null ? TrainConfig.Default : TrainConfigYaml.Load(recipe), overrides);
             config.Validate();
-            var result = Console.IsOutputRedirected ? RunPlain(config, cancel.Token) : RunWithProgressBar(config, cancel.Token);
-            Console.WriteLine($"distill train: {result.Steps} steps, final loss {Format(result.FinalLoss)}" +
+            var terminal = ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected;
+            var result = terminal ? RunWithProgressBar(config, cancel.Token) : RunPlain(config, output, cancel.Token);
+            output.WriteLine($"distill train: {result.Steps} steps, final loss {Format(result.FinalLoss)}" +
                 (result.SkippedSteps > 0 ? $", {result.SkippedSteps} skipped" : "") + $"; student saved to {result.ModelDirectory}");
             return 0;
         }
         catch (OperationCanceledException)
         {
-            Console.Error.WriteLine("distill train: interrupted; the checkpoint in the output folder's checkpoints/ holds the last step (rerun with --resume)");
+            error.WriteLine("distill train: interrupted; the checkpoint in the output folder's checkpoints/ holds the last step (rerun with --resume)");
             return 130;
         }
         catch (Exception e) when (e is InvalidDataException or NonFiniteLossException or IOException or NotSupportedException or ArgumentException)
         {
-            Console.Error.WriteLine($"distill train: {e.Message}");
+            error.WriteLine($"distill train: {e.Message}");
             return 1;
         }
         finally
@@ -94,8 +96,8 @@ internal static class TrainCommand
         }
     }
 
-    private static TrainResult RunPlain(TrainConfig config, CancellationToken token) =>
-        Trainer.Run(config, new LineProgress(p => Console.WriteLine(Line(p))), token);
+    private static TrainResult RunPlain(TrainConfig config, TextWriter output, CancellationToken token) =>
+        Trainer.Run(config, new LineProgress(p => output.WriteLine(Line(p))), token);
 
     private static TrainResult RunWithProgressBar(TrainConfig config, CancellationToken token)
     {

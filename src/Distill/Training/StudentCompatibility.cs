@@ -1,6 +1,6 @@
-using System.Security.Cryptography;
 using Distill.Losses;
 using Distill.Models;
+using Distill.Text.Tokenization;
 
 namespace Distill.Training;
 
@@ -26,15 +26,9 @@ public static class StudentCompatibility
         CheckIds(source.Name, ids.Min(), ids.Max(), vocab);
     }
 
-    /// <summary>sha256 of tokenizer.json followed by tokenizer_config.json, lower-case hex (the tokenizer stage's fingerprint), or null without tokenizer.json.</summary>
-    public static string? TokenizerFingerprint(string modelDir)
-    {
-        var tokenizer = Path.Combine(modelDir, "tokenizer.json");
-        if (!File.Exists(tokenizer)) return null;
-        var config = Path.Combine(modelDir, "tokenizer_config.json");
-        byte[] bytes = [.. File.ReadAllBytes(tokenizer), .. File.Exists(config) ? File.ReadAllBytes(config) : []];
-        return Convert.ToHexStringLower(SHA256.HashData(bytes));
-    }
+    /// <summary>The student's <see cref="HfTokenizer.Fingerprint"/>, or null when its folder has no tokenizer.json.</summary>
+    public static string? TokenizerFingerprint(string modelDir) =>
+        File.Exists(Path.Combine(modelDir, "tokenizer.json")) ? HfTokenizer.Load(modelDir).Fingerprint : null;
 
     private static void CheckCache(LlamaConfig student, string studentDir, CacheExampleSource cache)
     {

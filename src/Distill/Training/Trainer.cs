@@ -20,8 +20,9 @@ public static class Trainer
     public static TrainResult Run(TrainConfig config, IProgress<TrainProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         config.Validate();
-        using var train = TrainingData.Open(config.Data.Path, config.Data.TopK);
-        using var val = config.Data.ValData is { } v ? TrainingData.Open(v, config.Data.TopK) : null;
+        var (student, format) = (config.Model.Student, config.Data.ChatFormat);
+        using var train = TrainingData.Open(config.Data.Path, config.Data.TopK, student, format);
+        using var val = config.Data.ValData is { } v ? TrainingData.Open(v, config.Data.TopK, student, format) : null;
         return Run(config, train, val, progress, cancellationToken);
     }
 

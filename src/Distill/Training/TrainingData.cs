@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Distill.LogitCache;
+using Distill.Text.Conversations;
 
 namespace Distill.Training;
 
@@ -7,11 +8,13 @@ namespace Distill.Training;
 public static class TrainingData
 {
     /// <summary>
-    /// A folder with <c>manifest.json</c> is a logit cache (KD + SFT). A <c>.jsonl</c> file is plain SFT: lines of
-    /// pre-tokenized examples (<c>{"input_ids": [...], "loss_mask": [...]}</c>, mask optional = every token after the first).
+    /// A folder with <c>manifest.json</c> is a logit cache (KD + SFT). A JSONL file is plain SFT, either pre-tokenized
+    /// (<c>{"input_ids": [...], "loss_mask": [...]}</c>, mask optional = every token after the first) or conversations,
+    /// tokenized with the student's tokenizer and chat template (or the built-in <paramref name="chatFormat"/>), with the
+    /// loss on the assistant's tokens.
     /// </summary>
     /// <exception cref="InvalidDataException">The path is neither, or a line is malformed (names the file and line).</exception>
-    public static IExampleSource Open(string path, int? topK)
+    public static IExampleSource Open(string path, int? topK, string studentDir, string? chatFormat = null)
     {
         if (Directory.Exists(path))
         {
@@ -20,7 +23,32 @@ public static class TrainingData
             return new CacheExampleSource(path, topK);
         }
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: training data not found", path);
-        return new InMemoryExampleSource(path, ReadTokenized(path));
+        return new InMemoryExampleSource(path, IsPreTokenized(path) ? ReadTokenized(path) : ReadConversations(path, studentDir, chatFormat));
+    }
+
+    /// <summary>Tokenizes a conversations JSONL file for the student (its tokenizer and chat template).</summary>
+    public static IReadOnlyList<TrainingExample> ReadConversations(string path, string studentDir, string? chatFormat)
+    {
+        var chat = ChatTokenizer.Load(studentDir, chatFormat);
+        var examples = chat.BuildAll(ConversationReader.Open(path).Read())
+            .Select(e => new TrainingExample(e.InputIds, e.LossMask)).ToArray();
+        if (examples.Length == 0) throw new InvalidDataException($"{path}: no conversations");
+        return examples;
+    }
+
+    private static bool IsPreTokenized(string path)
+    {
+        var first = File.ReadLines(path).FirstOrDefault(l => !string.IsNullOrWhiteSpace(l));
+        if (first is null) return true;
+        try
+        {
+            using var doc = JsonDocument.Parse(first);
+            return doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("input_ids", out _);
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
     }
 
     /// <summary>Reads pre-tokenized JSONL examples.</summary>
@@ -44,7 +72,7 @@ public static class TrainingData
         {
             using var doc = JsonDocument.Parse(text);
             if (!doc.RootElement.TryGetProperty("input_ids", out var idsElement))
-                throw new InvalidDataException($"{where}: key 'input_ids' is missing (conversation JSONL is tokenized by the conversations stage first)");
+                throw new InvalidDataException($"{where}: key 'input_ids' is missing (the first line had it, so every line must)");
             var ids = idsElement.EnumerateArray().Select(e => e.GetInt32()).ToArray();
             if (ids.Length == 0) throw new InvalidDataException($"{where}: input_ids is empty");
             var mask = doc.RootElement.TryGetProperty("loss_mask", out var maskElement)

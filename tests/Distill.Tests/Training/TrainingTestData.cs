@@ -12,11 +12,11 @@ internal static class TrainingTestData
 {
     public const int Vocab = 50;
 
-    public static LlamaConfig Config(int hidden = 16, int layers = 2, double initRange = 0.02) => LlamaConfig.Parse(new JsonObject
+    public static LlamaConfig Config(int hidden = 16, int layers = 2, double initRange = 0.02, int vocab = Vocab) => LlamaConfig.Parse(new JsonObject
     {
         ["architectures"] = new JsonArray("LlamaForCausalLM"),
         ["model_type"] = "llama",
-        ["vocab_size"] = Vocab,
+        ["vocab_size"] = vocab,
         ["hidden_size"] = hidden,
         ["intermediate_size"] = hidden + 8,
         ["num_hidden_layers"] = layers,
@@ -30,10 +30,10 @@ internal static class TrainingTestData
         ["torch_dtype"] = "float32",
     }.ToJsonString());
 
-    public static LlamaForCausalLM Model(int seed, int hidden = 16, double initRange = 0.02)
+    public static LlamaForCausalLM Model(int seed, int hidden = 16, double initRange = 0.02, int vocab = Vocab)
     {
         random.manual_seed(seed);
-        return new LlamaForCausalLM(Config(hidden, initRange: initRange), CPU, ScalarType.Float32);
+        return new LlamaForCausalLM(Config(hidden, initRange: initRange, vocab: vocab), CPU, ScalarType.Float32);
     }
 
     /// <summary>
@@ -50,9 +50,9 @@ internal static class TrainingTestData
     }
 
     /// <summary>Saves a fresh random student as a Hugging Face folder at <paramref name="dir"/>.</summary>
-    public static string StudentFolder(string dir, int seed = 11)
+    public static string StudentFolder(string dir, int seed = 11, int vocab = Vocab)
     {
-        using var model = Model(seed);
+        using var model = Model(seed, vocab: vocab);
         HfModelFolder.Save(model, dir);
         return dir;
     }
