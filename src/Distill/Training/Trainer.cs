@@ -54,7 +54,24 @@ public static class Trainer
         loop.Run(cancellationToken);
         var final = Path.Combine(t.Out, FinalFolder);
         HfModelFolder.Save(master, final, new HfSaveOptions { Overwrite = true, SourceDirectory = config.Model.Student });
+        metrics.Dispose();
+        DrawPlots(t.Out, progress, loop.State);
         return new TrainResult(loop.State.Step, loop.LastLoss, final, loop.State.SkippedSteps, loop.LastValidation);
+    }
+
+    // Plots are a convenience: a machine without the native drawing library still gets its trained model.
+    private static void DrawPlots(string outDir, IProgress<TrainProgress>? progress, TrainerState state)
+    {
+        string message;
+        try
+        {
+            message = "plots: " + string.Join(", ", LossPlots.Write(outDir));
+        }
+        catch (Exception e) when (e is DllNotFoundException or TypeInitializationException or IOException)
+        {
+            message = $"plots skipped: {e.Message}";
+        }
+        progress?.Report(new TrainProgress(state.Step, state.Step, double.NaN, 0, 0, 0, 0, 0, TimeSpan.Zero, Message: message));
     }
 
     /// <summary>
