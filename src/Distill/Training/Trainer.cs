@@ -9,7 +9,8 @@ namespace Distill.Training;
 /// <summary>
 /// <c>distill train</c> as a library call: KD + SFT training of a student from a logit cache (or plain SFT from
 /// tokenized JSONL), resumable exactly. Output folder: <c>train_config.yaml</c> (the resolved config),
-/// <c>metrics.jsonl</c>, <c>checkpoints/step-N/</c> and the final student in <c>final/</c>.
+/// <c>metrics.jsonl</c>, <c>loss.png</c> and <c>lr.png</c>, <c>checkpoints/step-N/</c> and the final student in
+/// <c>final/</c> (its fp32 master weights, with the student's tokenizer files).
 /// </summary>
 public static class Trainer
 {
@@ -89,6 +90,13 @@ public static class Trainer
         }
         if (val is not null && train.HasTeacher && !val.HasTeacher && config.Objective.KdWeight > 0)
             throw new InvalidDataException($"train config: data.val_data = {val.Name} has no teacher logits but kd_weight > 0; give a logit cache for validation");
+        if (train is CacheExampleSource a && val is CacheExampleSource b)
+        {
+            if (a.Manifest.Teacher != b.Manifest.Teacher)
+                throw new InvalidDataException($"{b.Name}: key 'teacher' differs from {a.Name}'s; validation must use the same teacher's logits");
+            if (a.Manifest.TokenizerFingerprint != b.Manifest.TokenizerFingerprint)
+                throw new InvalidDataException($"{b.Name}: key 'tokenizer_fingerprint' differs from {a.Name}'s; the two caches were tokenized differently");
+        }
         return config;
     }
 

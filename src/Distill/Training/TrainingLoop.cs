@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Distill.Losses;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;

@@ -22,7 +22,7 @@ public static class Validator
         {
             using var scope = NewDisposeScope();
             var indices = Enumerable.Range(0, (int)Math.Min(microBatch, source.Count - start)).Select(i => start + i).ToArray();
-            var batch = MicroBatch.Build(source, indices, model.Device, withTeacher || source.HasTeacher);
+            var batch = MicroBatch.Build(source, indices, model.Device, source.HasTeacher);
             if (batch.SupervisedTokens == 0) continue;
             var hidden = Hidden(model, batch);                                                      // [N, H]
             var targets = withTeacher ? batch.Targets : new LossTargets(batch.Targets.Labels);

@@ -160,6 +160,9 @@ public sealed class TrainerTests : IDisposable
         var e = Assert.Throws<InvalidDataException>(() => Trainer.Run(TrainingTestData.Config(_student, wide, _folder.Sub("a"))));
         Assert.Contains("5000", e.Message, StringComparison.Ordinal);
 
+        e = Assert.Throws<InvalidDataException>(() => Trainer.Run(TrainingTestData.Config(_student, _cache, _folder.Sub("a"), "val_data=" + wide)));
+        Assert.Contains("'teacher'", e.Message, StringComparison.Ordinal);
+
         e = Assert.Throws<InvalidDataException>(() => Trainer.Run(TrainingTestData.Config(_student, _cache, _folder.Sub("b"), "micro_batch=8")));
         Assert.Contains("trainer.micro_batch", e.Message, StringComparison.Ordinal);
 
