@@ -31,8 +31,8 @@ public static class HfModelFolder
     };
 
     /// <summary>
-    /// Reads <paramref name="dir"/>'s config, builds the model on <paramref name="device"/> in
-    /// <paramref name="dtype"/>, checks every expected tensor name and shape against the files, then
+    /// Reads <paramref name="dir"/>'s config, checks every tensor name and shape it implies against the
+    /// files' headers, builds the model on <paramref name="device"/> in <paramref name="dtype"/>, then
     /// loads the weights (bf16, f16 or f32 on disk, converted to <paramref name="dtype"/>).
     /// </summary>
     /// <exception cref="InvalidDataException">Bad config or weights; the message names the file and key or tensor.</exception>
@@ -41,6 +41,11 @@ public static class HfModelFolder
     {
         var config = LlamaConfig.Load(Path.Combine(dir, ConfigFile));
         using var weights = HfWeights.Open(dir);
+        // Each layer stores at least nine tensors: a layer count beyond the files' tensor count cannot load, and
+        // listing its expected names first would let a hostile config ask for an arbitrarily long list.
+        if (config.NumHiddenLayers > weights.Count)
+            throw new InvalidDataException($"{config.SourcePath}: key 'num_hidden_layers' is {config.NumHiddenLayers}, but the weights hold only {weights.Count} tensors");
+        weights.Check(LlamaStateLayout.Expected(config), config.TieWordEmbeddings);
         var model = new LlamaForCausalLM(config, device, dtype, initialize: false);
         try
         {
@@ -65,7 +70,7 @@ public static class HfModelFolder
         options ??= new HfSaveOptions();
         if (options.MaxShardBytes <= 0)
             throw new ArgumentOutOfRangeException(nameof(options), "MaxShardBytes must be positive");
-        var target = Path.GetFullPath(dir);
+        var target = Path.TrimEndingDirectorySeparator(Path.GetFullPath(dir));
         if (IsNonEmptyDirectory(target) && !options.Overwrite)
             throw new IOException($"{target}: folder exists and is not empty (pass Overwrite to replace it)");
         var parent = Path.GetDirectoryName(target) ?? throw new IOException($"{target}: cannot save into a root folder");

@@ -28,6 +28,9 @@ internal sealed class HfWeights : IDisposable
     /// <summary>model.safetensors, or the index file for sharded weights: named when a tensor is missing.</summary>
     public string DescribedBy { get; }
 
+    /// <summary>Number of tensors the files hold.</summary>
+    public int Count => _byName.Count;
+
     /// <summary>Every tensor the files hold, with the file holding it.</summary>
     public IEnumerable<(SafetensorsFile File, SafetensorsTensorInfo Info)> Tensors => _byName.Values;
 
@@ -119,50 +122,49 @@ internal sealed class HfWeights : IDisposable
     }
 
     /// <summary>
-    /// Compares every name and shape <paramref name="model"/> expects with what the files hold, then copies
-    /// the weights in, converted to the model's dtype. All checks happen before the first copy.
+    /// Compares every expected name and shape with what the files hold, reporting every mismatch at once.
+    /// Called before the model is built, so nothing is allocated for a folder that cannot load.
     /// </summary>
     /// <exception cref="InvalidDataException">Missing, unexpected or mis-shaped tensors, or non-float weights, each named with its file.</exception>
-    public void LoadInto(LlamaForCausalLM model)
-    {
-        var expected = model.state_dict();
-        var problems = Check(expected, model.Config.TieWordEmbeddings);
-        if (problems.Count > 0)
-        {
-            var shown = problems.Take(MaxReportedProblems).ToList();
-            if (problems.Count > shown.Count) shown.Add($"and {problems.Count - shown.Count} more");
-            throw new InvalidDataException(string.Join("; ", shown));
-        }
-        using var noGrad = no_grad();
-        foreach (var (name, target) in expected)
-        {
-            using var scope = NewDisposeScope();
-            var (file, _) = _byName[name];
-            target.copy_(file.Load(name, target.dtype, target.device));
-        }
-    }
-
-    private List<string> Check(IDictionary<string, Tensor> expected, bool tied)
+    public void Check(IReadOnlyList<(string Name, long[] Shape)> expected, bool tied)
     {
         var problems = new List<string>();
-        foreach (var (name, target) in expected)
+        foreach (var (name, shape) in expected)
         {
             if (!_byName.TryGetValue(name, out var held))
             {
                 problems.Add($"{DescribedBy}: tensor '{name}' is missing");
                 continue;
             }
-            if (!held.Info.Shape.SequenceEqual(target.shape))
-                problems.Add($"{held.File.Path}: tensor '{name}' has shape [{string.Join(", ", held.Info.Shape)}], expected [{string.Join(", ", target.shape)}]");
+            if (!held.Info.Shape.SequenceEqual(shape))
+                problems.Add($"{held.File.Path}: tensor '{name}' has shape [{string.Join(", ", held.Info.Shape)}], expected [{string.Join(", ", shape)}]");
             if (held.Info.DType is not (SafetensorsDType.F32 or SafetensorsDType.BF16 or SafetensorsDType.F16))
                 problems.Add($"{held.File.Path}: tensor '{name}' has dtype {held.Info.DType}, expected F32, BF16 or F16");
         }
+        var names = expected.Select(e => e.Name).ToHashSet(StringComparer.Ordinal);
         foreach (var (name, held) in _byName)
         {
-            if (!expected.ContainsKey(name) && !IsIgnorable(name, tied))
+            if (!names.Contains(name) && !IsIgnorable(name, tied))
                 problems.Add($"{held.File.Path}: tensor '{name}' is unexpected for this config");
         }
-        return problems;
+        if (problems.Count == 0) return;
+        var shown = problems.Take(MaxReportedProblems).ToList();
+        if (problems.Count > shown.Count) shown.Add($"and {problems.Count - shown.Count} more");
+        throw new InvalidDataException(string.Join("; ", shown));
+    }
+
+    /// <summary>Copies the checked weights into <paramref name="model"/>, converted to its dtype, one tensor at a time.</summary>
+    public void LoadInto(LlamaForCausalLM model)
+    {
+        var targets = model.state_dict();
+        Check(targets.Select(kv => (kv.Key, kv.Value.shape)).ToList(), model.Config.TieWordEmbeddings);
+        using var noGrad = no_grad();
+        foreach (var (name, target) in targets)
+        {
+            using var scope = NewDisposeScope();
+            var (file, _) = _byName[name];
+            target.copy_(file.Load(name, target.dtype, target.device));
+        }
     }
 
     /// <summary>Buffers Hugging Face rebuilds rather than loads, and the copy of a tied lm_head some exporters store.</summary>

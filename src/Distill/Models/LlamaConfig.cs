@@ -161,8 +161,8 @@ public sealed record LlamaConfig
         }
         catch (JsonException e)
         {
-            var key = e.Path is { Length: > 2 } p ? p[2..] : "?";
-            throw new InvalidDataException($"{sourcePath}: key '{key}': {e.Message}", e);
+            var where = e.Path is { Length: > 2 } p ? $"key '{p[2..]}'" : "not valid JSON";
+            throw new InvalidDataException($"{sourcePath}: {where}: {e.Message}", e);
         }
         config = (config with { Raw = raw, SourcePath = sourcePath }).WithFamilyDefaults();
         config.Validate();

@@ -140,4 +140,33 @@ public class HfModelFolderErrorTests
 
         Assert.Contains("neither model.safetensors nor model.safetensors.index.json", error.Message);
     }
+
+    [Fact]
+    public void Huge_Config_Is_Rejected_By_The_Header_Check_Before_Anything_Is_Allocated()
+    {
+        using var temp = new TempFolder();
+        var dir = SavedModel(temp);
+        var config = Path.Combine(dir, "config.json");
+        File.WriteAllText(config, File.ReadAllText(config)
+            .Replace("\"vocab_size\": 61", "\"vocab_size\": 2000000000", StringComparison.Ordinal)
+            .Replace("\"num_hidden_layers\": 2", "\"num_hidden_layers\": 3", StringComparison.Ordinal));
+
+        var error = AssertLoadFails<InvalidDataException>(dir);
+
+        Assert.Contains("'model.embed_tokens.weight' has shape [61, 32], expected [2000000000, 32]", error.Message);
+        Assert.Contains("more", error.Message);
+    }
+
+    [Fact]
+    public void Layer_Count_Beyond_The_Stored_Tensors_Is_Rejected_Without_Listing_Them()
+    {
+        using var temp = new TempFolder();
+        var dir = SavedModel(temp);
+        var config = Path.Combine(dir, "config.json");
+        File.WriteAllText(config, File.ReadAllText(config).Replace("\"num_hidden_layers\": 2", "\"num_hidden_layers\": 2000000000", StringComparison.Ordinal));
+
+        var error = AssertLoadFails<InvalidDataException>(dir);
+
+        Assert.Equal($"{config}: key 'num_hidden_layers' is 2000000000, but the weights hold only 21 tensors", error.Message);
+    }
 }

@@ -62,7 +62,7 @@ public class HfModelFolderTests
         using var temp = new TempFolder();
         using var model = TinyModels.Create(tied: true);
 
-        HfModelFolder.Save(model, temp.Path + "/m");
+        HfModelFolder.Save(model, temp.Path + "/m/"); // a trailing separator names the same folder
         using var loaded = HfModelFolder.Load(temp.Path + "/m", CPU, ScalarType.Float32);
 
         using (var file = SafetensorsFile.Open(temp.Path + "/m/model.safetensors"))
@@ -139,5 +139,25 @@ public class HfModelFolderTests
             HfModelFolder.Save(model, temp.Sub("m"), new HfSaveOptions { SourceDirectory = temp.Sub("no-such-folder") }));
 
         Assert.Empty(Directory.GetFileSystemEntries(temp.Path));
+    }
+
+    [Fact]
+    public void Saved_Config_Keeps_The_Original_Values_Verbatim_And_Updates_Only_The_Dtype()
+    {
+        using var scope = NewDisposeScope();
+        using var temp = new TempFolder();
+        var text = TinyModels.ConfigJson().ToJsonString().Replace("1E-05", "1e-05", StringComparison.Ordinal);
+        Assert.Contains("\"rms_norm_eps\":1e-05", text);
+        using var model = new LlamaForCausalLM(LlamaConfig.Parse(text), CPU, ScalarType.BFloat16);
+
+        HfModelFolder.Save(model, temp.Sub("m"));
+
+        var saved = JsonNode.Parse(File.ReadAllText(temp.Sub("m/config.json")))!.AsObject();
+        var original = JsonNode.Parse(text)!.AsObject();
+        Assert.Equal(original.Select(kv => kv.Key), saved.Select(kv => kv.Key));
+        Assert.Contains("\"rms_norm_eps\": 1e-05", File.ReadAllText(temp.Sub("m/config.json")));
+        Assert.Equal("bfloat16", saved["torch_dtype"]!.GetValue<string>());
+        original["torch_dtype"] = "bfloat16";
+        Assert.True(JsonNode.DeepEquals(original, saved));
     }
 }

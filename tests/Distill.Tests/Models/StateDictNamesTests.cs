@@ -41,6 +41,9 @@ public class StateDictNamesTests
         Assert.Equal(expected.Select(e => e.Name), actual.Select(a => a.Key));
         for (var i = 0; i < expected.Count; i++)
             Assert.True(expected[i].Shape.SequenceEqual(actual[i].shape), $"{expected[i].Name}: [{string.Join(",", actual[i].shape)}]");
+        var layout = LlamaStateLayout.Expected(model.Config);
+        Assert.Equal(expected.Select(e => e.Name), layout.Select(l => l.Name));
+        Assert.Equal(expected.Select(e => string.Join(",", e.Shape)), layout.Select(l => string.Join(",", l.Shape)));
     }
 
     [Fact]
