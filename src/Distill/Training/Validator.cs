@@ -10,11 +10,12 @@ public static class Validator
 {
     /// <summary>
     /// Loss parts from <see cref="ChunkedLoss.Evaluate"/>, plus token accuracy and top-1 agreement with the teacher
-    /// from the argmax of each chunk's logits (so [tokens × vocab] never exists at once here either).
+    /// from the argmax of each chunk's logits (so [tokens × vocab] never exists at once here either). With a cache the
+    /// KD part is measured even when kd_weight is 0, so an SFT baseline reports how far it is from the teacher.
     /// </summary>
+    /// <exception cref="InvalidDataException">kd_weight &gt; 0 but the source has no teacher.</exception>
     public static ValidationResult Run(LlamaForCausalLM model, IExampleSource source, KdObjective objective, int microBatch, int chunkSize)
     {
-        var withTeacher = source.HasTeacher && objective.KdWeight > 0;
         var sums = new LossSums();
         long correct = 0, agree = 0;
         using var noGrad = no_grad();
@@ -25,8 +26,7 @@ public static class Validator
             var batch = MicroBatch.Build(source, indices, model.Device, source.HasTeacher);
             if (batch.SupervisedTokens == 0) continue;
             var hidden = Hidden(model, batch);                                                      // [N, H]
-            var targets = withTeacher ? batch.Targets : new LossTargets(batch.Targets.Labels);
-            sums += ChunkedLoss.Evaluate(hidden, model.LmHeadWeight, targets, withTeacher ? objective : SftView(objective), chunkSize);
+            sums += ChunkedLoss.Evaluate(hidden, model.LmHeadWeight, batch.Targets, objective, chunkSize);
             var (c, a) = Argmax(hidden, model.LmHeadWeight, batch.Targets, chunkSize);
             correct += c;
             agree += a;
@@ -45,10 +45,6 @@ public static class Validator
         var h = output.LastHiddenState;                                                             // [B, T, H]
         return h.reshape(-1, h.shape[2]).index_select(0, batch.HiddenRows);
     }
-
-    // Without a teacher only the CE part can be measured; keep sft_weight so `loss` stays comparable across runs.
-    private static KdObjective SftView(KdObjective objective) =>
-        objective with { KdWeight = 0, SftWeight = objective.SftWeight > 0 ? objective.SftWeight : 1 };
 
     private static (long Correct, long Agree) Argmax(Tensor hidden, Tensor weight, LossTargets targets, int chunkSize)
     {
