@@ -22,8 +22,11 @@ public static class StudentCompatibility
             CheckIds(source.Name, min, max, vocab);
             return;
         }
-        var ids = Enumerable.Range(0, (int)source.Count).SelectMany(i => source.Example(i).InputIds).DefaultIfEmpty(0).ToArray();
-        CheckIds(source.Name, ids.Min(), ids.Max(), vocab);
+        var (lowest, highest) = (0, 0);
+        for (long i = 0; i < source.Count; i++)
+            foreach (var id in source.Example(i).InputIds)
+                (lowest, highest) = (Math.Min(lowest, id), Math.Max(highest, id));
+        CheckIds(source.Name, lowest, highest, vocab);
     }
 
     /// <summary>The student's <see cref="HfTokenizer.Fingerprint"/>, or null when its folder has no tokenizer.json.</summary>

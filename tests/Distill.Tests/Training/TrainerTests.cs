@@ -163,6 +163,11 @@ public sealed class TrainerTests : IDisposable
         e = Assert.Throws<InvalidDataException>(() => Trainer.Run(TrainingTestData.Config(_student, _cache, _folder.Sub("a"), "val_data=" + wide)));
         Assert.Contains("'teacher'", e.Message, StringComparison.Ordinal);
 
+        var outOfVocab = _folder.Sub("oov.jsonl");
+        File.WriteAllText(outOfVocab, "{\"input_ids\": [3, 4, 60, 5]}\n");
+        e = Assert.Throws<InvalidDataException>(() => Trainer.Run(TrainingTestData.Config(_student, outOfVocab, _folder.Sub("a"))));
+        Assert.Contains("token id 60", e.Message, StringComparison.Ordinal);
+
         e = Assert.Throws<InvalidDataException>(() => Trainer.Run(TrainingTestData.Config(_student, _cache, _folder.Sub("b"), "micro_batch=8")));
         Assert.Contains("trainer.micro_batch", e.Message, StringComparison.Ordinal);
 
