@@ -9,6 +9,7 @@ public static class Program
         var root = new RootCommand("distill: knowledge distillation of large language models during supervised fine-tuning");
         root.Subcommands.Add(DemoCommand.Create());
         root.Subcommands.Add(TokenizeCommand.Create());
+        root.Subcommands.Add(InspectCommand.Create());
         return root.Parse(args).Invoke();
     }
 }

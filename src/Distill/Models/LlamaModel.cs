@@ -1,0 +1,83 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Distill.Models;
+
+/// <summary>The decoder stack: embeddings, layers and the final norm (Hugging Face's <c>model.*</c>).</summary>
+public sealed class LlamaModel : nn.Module<CausalLMInput, CausalLMOutput>
+{
+    private readonly LlamaConfig _config;
+
+    /// <summary>HF name: embed_tokens [V, hidden].</summary>
+    private readonly Embedding embed_tokens;
+
+    /// <summary>HF name: layers.N.</summary>
+    private readonly ModuleList<LlamaDecoderLayer> layers;
+
+    /// <summary>HF name: norm, applied after the last layer.</summary>
+    private readonly LlamaRMSNorm norm;
+
+    /// <summary>Rotary tables; holds nothing that is saved.</summary>
+    private readonly LlamaRotaryEmbedding rotary_emb;
+
+    /// <summary>Creates the stack for <paramref name="config"/>.</summary>
+    public LlamaModel(LlamaConfig config, Device? device = null, ScalarType dtype = ScalarType.Float32)
+        : base(nameof(LlamaModel))
+    {
+        _config = config;
+        // Hugging Face passes pad_token_id as padding_idx, which keeps that row's gradient at zero.
+        long? paddingIdx = config.PadTokenId is [var pad] && pad >= 0 && pad < config.VocabSize ? pad : null;
+        embed_tokens = nn.Embedding(config.VocabSize, config.HiddenSize, paddingIdx, device: device, dtype: dtype);
+        layers = nn.ModuleList(Enumerable.Range(0, config.NumHiddenLayers)
+            .Select(_ => new LlamaDecoderLayer(config, device, dtype)).ToArray());
+        norm = new LlamaRMSNorm(config.HiddenSize, config.RmsNormEps, device, dtype);
+        rotary_emb = new LlamaRotaryEmbedding(config, device);
+        RegisterComponents();
+    }
+
+    /// <summary>[V, hidden] embedding matrix (also the output projection when tied).</summary>
+    public Parameter EmbeddingWeight => embed_tokens.weight!;
+
+    /// <summary>Runs the stack; <see cref="CausalLMOutput.Logits"/> is always null here.</summary>
+    public override CausalLMOutput forward(CausalLMInput input)
+    {
+        var ids = input.InputIds;
+        ValidateInput(input);
+        using var scope = NewDisposeScope();
+        var (batch, length) = (ids.shape[0], ids.shape[1]);
+        var hidden = embed_tokens.forward(ids); // [B, T, hidden]
+        var positions = AttentionMasks.PositionIds(input.AttentionMask, batch, length, ids.device);
+        var (cos, sin) = rotary_emb.forward(positions, hidden.dtype);
+        var mask = AttentionMasks.Build(input.AttentionMask, length, _config.EffectiveSlidingWindow, ids.device);
+        var context = new AttentionContext(cos, sin, mask);
+        var states = input.OutputHiddenStates ? new List<Tensor>() : null;
+        foreach (var layer in layers)
+        {
+            states?.Add(hidden);
+            hidden = layer.forward(hidden, context);
+        }
+        hidden = norm.forward(hidden);
+        states?.Add(hidden);
+        if (states is not null)
+            foreach (var state in states.Distinct()) state.MoveToOuterDisposeScope();
+        else
+            hidden.MoveToOuterDisposeScope();
+        return new CausalLMOutput(null, hidden, states);
+    }
+
+    private void ValidateInput(CausalLMInput input)
+    {
+        var ids = input.InputIds;
+        if (ids.dim() != 2 || ids.dtype != ScalarType.Int64)
+            throw new ArgumentException($"InputIds must be [B, T] int64, got [{string.Join(", ", ids.shape)}] {ids.dtype}");
+        if (ids.shape[1] == 0)
+            throw new ArgumentException("InputIds must hold at least one token per row");
+        if (input.AttentionMask is { } mask && !mask.shape.SequenceEqual(ids.shape))
+            throw new ArgumentException($"AttentionMask [{string.Join(", ", mask.shape)}] must match InputIds [{string.Join(", ", ids.shape)}]");
+        using var scope = NewDisposeScope();
+        var (min, max) = (ids.min().item<long>(), ids.max().item<long>());
+        if (min < 0 || max >= _config.VocabSize)
+            throw new ArgumentException($"InputIds hold token ids in [{min}, {max}], outside the vocabulary [0, {_config.VocabSize})");
+    }
+}
