@@ -10,6 +10,8 @@ public static class Program
         root.Subcommands.Add(DemoCommand.Create());
         root.Subcommands.Add(TokenizeCommand.Create());
         root.Subcommands.Add(InspectCommand.Create());
+        root.Subcommands.Add(TopKCommand.Create());
+        root.Subcommands.Add(ConvertCommand.Create());
         return root.Parse(args).Invoke();
     }
 }
