@@ -70,7 +70,7 @@ public static class HfModelFolder
         options ??= new HfSaveOptions();
         if (options.MaxShardBytes <= 0)
             throw new ArgumentOutOfRangeException(nameof(options), "MaxShardBytes must be positive");
-        var target = Path.GetFullPath(dir);
+        var target = Path.TrimEndingDirectorySeparator(Path.GetFullPath(dir));
         if (IsNonEmptyDirectory(target) && !options.Overwrite)
             throw new IOException($"{target}: folder exists and is not empty (pass Overwrite to replace it)");
         var parent = Path.GetDirectoryName(target) ?? throw new IOException($"{target}: cannot save into a root folder");

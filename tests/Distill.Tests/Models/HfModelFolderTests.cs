@@ -62,7 +62,7 @@ public class HfModelFolderTests
         using var temp = new TempFolder();
         using var model = TinyModels.Create(tied: true);
 
-        HfModelFolder.Save(model, temp.Path + "/m");
+        HfModelFolder.Save(model, temp.Path + "/m/"); // a trailing separator names the same folder
         using var loaded = HfModelFolder.Load(temp.Path + "/m", CPU, ScalarType.Float32);
 
         using (var file = SafetensorsFile.Open(temp.Path + "/m/model.safetensors"))

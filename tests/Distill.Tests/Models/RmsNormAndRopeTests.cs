@@ -154,4 +154,23 @@ public class RmsNormAndRopeTests
             Assert.Equal(-g[j] * Math.Sin(angle) + g[j + 4] * Math.Cos(angle), grad[j + 4], 1e-5);
         }
     }
+
+    [Fact]
+    public void Rotary_Module_Takes_Theta_And_Llama3_Scaling_From_The_Config()
+    {
+        var json = TinyModels.ConfigJson();
+        json["rope_theta"] = 500000.0;
+        json["rope_scaling"] = System.Text.Json.Nodes.JsonNode.Parse("""{"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0, "original_max_position_embeddings": 16}""");
+        using var rope = new LlamaRotaryEmbedding(TinyModels.Config(json));
+
+        using var actual = rope.InverseFrequencies();
+
+        // head_dim 8: wavelengths 2π·500000^(i/4) ≈ 6.3, 168, 4443, 117000; old context 16 keeps wavelengths < 4,
+        // divides those > 16 by 8, and blends i=0 (6.3 lies between) with smooth = (16/2π − 1)/(4 − 1).
+        var smooth = (16 / (2 * Math.PI) - 1) / 3;
+        double[] expected = [(1 - smooth) / 8 + smooth, Math.Pow(500000.0, -0.25) / 8, Math.Pow(500000.0, -0.5) / 8, Math.Pow(500000.0, -0.75) / 8];
+        var values = actual.data<float>().ToArray();
+        for (var i = 0; i < 4; i++)
+            Assert.True(Math.Abs(expected[i] - values[i]) <= 2e-6 * expected[i], $"i={i}: {expected[i]} vs {values[i]}");
+    }
 }
