@@ -5,5 +5,8 @@ namespace Distill.Bench;
 /// <summary>The registry of named benchmarks; each receives the peak figures measured in the same run.</summary>
 internal static class Benchmarks
 {
-    public static readonly (string Name, Func<JsonObject, JsonNode> Run)[] All = [];
+    public static readonly (string Name, Func<JsonObject, JsonNode> Run)[] All =
+    [
+        ("forward", ForwardThroughput.Run),
+    ];
 }

@@ -24,6 +24,9 @@ internal static class Access
                 if (Methods.IsMethod(obj, name)) return new JinjaCallable(name, obj, IsMethod: true);
                 if (Methods.IsUnsafe(obj, name)) return new Undefined($"access to attribute '{name}' of '{PyValue.TypeName(obj)}' object is unsafe (the sandbox forbids changing values)");
                 return Undefined.Attribute(obj, name);
+            case long or bool or double when name is "real" or "imag":
+                if (name == "imag") return obj is double ? 0.0 : (object)0L;
+                return obj is double ? obj : PyValue.ToLong(obj);
             default:
                 return Undefined.Attribute(obj, name);
         }
@@ -40,6 +43,8 @@ internal static class Access
                 return key is string name ? GetAttr(d, name) : Undefined.Attribute(d, PyValue.Repr(key));
             case List<object?> or object?[] or string when key is long or bool:
                 return Index(obj, PyValue.ToLong(key));
+            case RangeValue r when key is long or bool:
+                return Index(r.Items, PyValue.ToLong(key));
             default:
                 return key is string attr ? GetAttr(obj, attr) : new Undefined($"'{PyValue.TypeName(obj)} object' has no element {PyValue.Repr(key)}");
         }
@@ -75,7 +80,8 @@ internal static class Access
             case object?[] t:
                 return Pick(t, start, stop, stride).ToArray();
             default:
-                throw new EvalError($"'{PyValue.TypeName(obj)}' object is not subscriptable");
+                // Jinja2's answer here depends on CPython details (undefined for some types, TypeError for others).
+                throw new EvalError($"slicing a {PyValue.TypeName(obj)} value", unsupported: true);
         }
     }
 

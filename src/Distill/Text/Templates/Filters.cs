@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Numerics;
 using System.Text;
 using System.Text.RegularExpressions;
 
@@ -36,6 +37,7 @@ internal static partial class Filters
             case "items": args.Expect(); return Items(value);
             case "reverse": args.Expect(); return Reverse(value);
             case "abs": args.Expect(); return Abs(value);
+            case "int" or "float" when value is Undefined u: throw new EvalError(u.Hint);
             case "int": return ToInt(value, args.Expect("default", "base"));
             case "float": return ToFloat(value, args.Expect("default").Get(0, "default", 0.0));
             case "round": return Round(value, args.Expect("precision", "method"));
@@ -43,6 +45,7 @@ internal static partial class Filters
             case "map" or "select" or "reject" or "selectattr" or "rejectattr" or "sort" or "unique" or "sum" or "min" or "max":
                 return SequenceFilters.Apply(name, value, args);
         }
+        if (name == "indent" && value is not string) throw new EvalError($"indent needs a string, not {PyValue.TypeName(value)}");
         return ApplyText(name, PyValue.Str(value), args);
     }
 
@@ -51,8 +54,8 @@ internal static partial class Filters
         switch (name)
         {
             case "trim": return PyStr.Strip(s, args.Expect("chars").GetString(0, "chars"));
-            case "upper": args.Expect(); return s.ToUpperInvariant();
-            case "lower": args.Expect(); return s.ToLowerInvariant();
+            case "upper": args.Expect(); return PyCase.Upper(s);
+            case "lower": args.Expect(); return PyCase.Lower(s);
             case "title": args.Expect(); return PyStr.TitleFilter(s);
             case "capitalize": args.Expect(); return PyStr.Capitalize(s);
             case "replace":
@@ -79,6 +82,8 @@ internal static partial class Filters
         string s => PyStr.Length(s),
         IReadOnlyList<object?> l => l.Count,
         OrderedDictionary<string, object?> d => d.Count,
+        DictView view => view.Items.Count,
+        RangeValue r => r.Items.Count,
         Namespace n => n.Attributes.Count,
         Undefined => 0,
         _ => throw new EvalError($"object of type '{PyValue.TypeName(value)}' has no len()"),
@@ -86,32 +91,35 @@ internal static partial class Filters
 
     private static object? First(object? value)
     {
+        if (value is GeneratorValue g) return g.TryNext(out var next) ? next : new Undefined("No first item, sequence was empty.");
         var items = PyValue.Iterate(value);
         return items.Count > 0 ? items[0] : new Undefined("No first item, sequence was empty.");
     }
 
     private static object? Last(object? value)
     {
-        var items = value is OrderedDictionary<string, object?> or Undefined ? throw new EvalError($"'{PyValue.TypeName(value)}' object is not reversible") : PyValue.Iterate(value);
+        if (value is Undefined) return new Undefined("No last item, sequence was empty.");
+        if (value is GeneratorValue) throw new EvalError("'generator' object is not reversible");
+        var items = PyValue.Iterate(value);
         return items.Count > 0 ? items[^1] : new Undefined("No last item, sequence was empty.");
     }
 
     private static object? Items(object? value) => value switch
     {
-        Undefined => new List<object?>(),
-        OrderedDictionary<string, object?> d => d.Select(kv => (object?)new object?[] { kv.Key, kv.Value }).ToList(),
-        _ => throw new EvalError("Can only get item pairs from a mapping."),
+        Undefined => new GeneratorValue([]),
+        OrderedDictionary<string, object?> d => new GeneratorValue(d.Select(kv => (object?)new object?[] { kv.Key, kv.Value }).ToList()),
+        _ => new GeneratorValue(() => throw new EvalError("Can only get item pairs from a mapping.")),
     };
 
     private static object? Reverse(object? value) => value switch
     {
         string s => string.Concat(PyStr.CodePoints(s).AsEnumerable().Reverse()),
-        _ => PyValue.Iterate(value).Reverse().ToList(),
+        _ => new GeneratorValue(PyValue.Iterate(value).Reverse().ToList()),
     };
 
     private static object? Abs(object? value) => value switch
     {
-        long l => Math.Abs(l),
+        long l => (object)Math.Abs(l),
         double d => Math.Abs(d),
         bool b => b ? 1L : 0L,
         _ => throw new EvalError($"bad operand type for abs(): '{PyValue.TypeName(value)}'"),
@@ -158,7 +166,7 @@ internal static partial class Filters
         if (method == "common")
         {
             if (value is long or bool) return PyValue.ToLong(value);
-            return Math.Round(PyValue.ToDouble(value), (int)precision, MidpointRounding.ToEven);
+            return RoundHalfEven(PyValue.ToDouble(value), (int)precision);
         }
         var scale = Math.Pow(10, precision);
         var x = PyValue.ToDouble(value) * scale;
@@ -168,6 +176,25 @@ internal static partial class Filters
             "floor" => Math.Floor(x) / scale,
             _ => throw new EvalError("method must be common, ceil or floor"),
         };
+    }
+
+    // Python's round(x, n): half-to-even on the exact binary value of x, then the nearest double to the
+    // decimal result (so round(2.675, 2) is 2.67, because 2.675 is stored as 2.67499999...).
+    private static double RoundHalfEven(double x, int digits)
+    {
+        if (!double.IsFinite(x) || x == 0) return x;
+        var bits = BitConverter.DoubleToInt64Bits(x);
+        var exponent = (int)((bits >> 52) & 0x7FF);
+        var fraction = bits & 0xFFFFFFFFFFFFFL;
+        BigInteger mantissa = exponent == 0 ? fraction : fraction | (1L << 52);
+        var power = exponent == 0 ? -1074 : exponent - 1075;
+        if (power >= 0) return x;
+        var denominator = BigInteger.One << -power;
+        var quotient = BigInteger.DivRem(mantissa * BigInteger.Pow(10, digits), denominator, out var remainder);
+        var twice = remainder * 2;
+        if (twice > denominator || (twice == denominator && !quotient.IsEven)) quotient += 1;
+        var text = (bits < 0 ? "-" : "") + quotient.ToString(CultureInfo.InvariantCulture) + "E-" + digits.ToString(CultureInfo.InvariantCulture);
+        return double.Parse(text, NumberStyles.Float, CultureInfo.InvariantCulture);
     }
 
     private static string Join(object? value, CallArgs args)

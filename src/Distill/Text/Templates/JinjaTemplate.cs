@@ -5,7 +5,8 @@ namespace Distill.Text.Templates;
 /// templates: sandboxed and immutable, trim_blocks and lstrip_blocks on, break/continue, a <c>tojson</c> that
 /// keeps non-ASCII text and key order, and the globals <c>raise_exception(message)</c> and
 /// <c>strftime_now(format)</c>. Constructs outside that subset throw <see cref="NotSupportedException"/>
-/// naming the construct and line rather than rendering something different from Jinja2.
+/// naming the construct and line rather than rendering something different from Jinja2. A parsed template is
+/// immutable and may be rendered from several threads at once.
 /// </summary>
 public sealed class JinjaTemplate
 {

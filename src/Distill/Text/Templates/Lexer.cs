@@ -207,7 +207,17 @@ internal sealed class Lexer
                 isFloat = true;
             }
         }
-        Add(isFloat ? TokenKind.Float : TokenKind.Integer, _src[start.._pos].Replace("_", "", StringComparison.Ordinal), start);
+        var text = _src[start.._pos];
+        if (!isFloat && text.Length > 1 && text[0] == '0')
+        {
+            if (text.Any(c => c is not ('0' or '_'))) throw Error(start, "an integer literal cannot have leading zeros");
+            if (_pos < _src.Length && _src[_pos] is 'x' or 'X' or 'o' or 'O' or 'b' or 'B') throw TemplateErrors.Unsupported(_name, Where(start).Line, "a hexadecimal, octal or binary literal");
+        }
+        if (text == "0" && _pos < _src.Length && _src[_pos] is 'x' or 'X' or 'o' or 'O' or 'b' or 'B')
+        {
+            throw TemplateErrors.Unsupported(_name, Where(start).Line, "a hexadecimal, octal or binary literal");
+        }
+        Add(isFloat ? TokenKind.Float : TokenKind.Integer, text.Replace("_", "", StringComparison.Ordinal), start);
     }
 
     private void SkipDigits()

@@ -49,13 +49,13 @@ internal static class Methods
         {
             case "items":
                 args.Expect();
-                return d.Select(kv => (object?)new object?[] { kv.Key, kv.Value }).ToList();
+                return new DictView("dict_items", d.Select(kv => (object?)new object?[] { kv.Key, kv.Value }).ToList());
             case "keys":
                 args.Expect();
-                return d.Keys.Cast<object?>().ToList();
+                return new DictView("dict_keys", d.Keys.Cast<object?>().ToList());
             case "values":
                 args.Expect();
-                return d.Values.ToList();
+                return new DictView("dict_values", d.Values.ToList());
             default:
                 args.Expect("key", "default");
                 return args.Get(0, "key") is string k && d.TryGetValue(k, out var v) ? v : args.Get(1, "default");
@@ -95,8 +95,8 @@ internal static class Methods
             case "strip": return PyStr.Strip(s, args.Expect("chars").GetString(0, "chars"));
             case "lstrip": return PyStr.LStrip(s, args.Expect("chars").GetString(0, "chars"));
             case "rstrip": return PyStr.RStrip(s, args.Expect("chars").GetString(0, "chars"));
-            case "lower": args.Expect(); return s.ToLowerInvariant();
-            case "upper": args.Expect(); return s.ToUpperInvariant();
+            case "lower": args.Expect(); return PyCase.Lower(s);
+            case "upper": args.Expect(); return PyCase.Upper(s);
             case "title": args.Expect(); return PyStr.TitleMethod(s);
             case "capitalize": args.Expect(); return PyStr.Capitalize(s);
             case "replace":

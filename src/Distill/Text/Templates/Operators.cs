@@ -3,9 +3,6 @@ namespace Distill.Text.Templates;
 /// <summary>Python arithmetic on the interpreter's values (bool counts as int, / is true division, // and % floor).</summary>
 internal static class Operators
 {
-    // A template cannot legitimately build strings or lists this large; refusing keeps memory bounded.
-    private const long MaxRepeat = 1 << 24;
-
     public static object? Binary(string op, object? a, object? b) => op switch
     {
         "+" => Add(a, b),
@@ -14,7 +11,7 @@ internal static class Operators
         "/" => Divide(a, b),
         "//" or "%" => FloorOrMod(op, a, b),
         "**" => Power(a, b),
-        "~" => PyValue.Str(a) + PyValue.Str(b),
+        "~" => Limits.CheckString(PyValue.Str(a) + PyValue.Str(b)),
         _ => throw new EvalError($"operator '{op}'", unsupported: true),
     };
 
@@ -32,11 +29,11 @@ internal static class Operators
         RejectUndefined(a, b);
         return (a, b) switch
         {
-            (string x, string y) => x + y,
-            (List<object?> x, List<object?> y) => x.Concat(y).ToList(),
-            (object?[] x, object?[] y) => x.Concat(y).ToArray(),
+            (string x, string y) => Limits.CheckString(x + y),
+            (List<object?> x, List<object?> y) => Limits.CheckList(x.Concat(y).ToList()),
+            (object?[] x, object?[] y) => Limits.CheckList(x.Concat(y).ToList()).ToArray(),
             _ when PyValue.IsNumber(a) && PyValue.IsNumber(b) => Numeric("+", a, b),
-            (string, _) or (_, string) => throw new EvalError($"can only concatenate str (not \"{PyValue.TypeName(a is string ? b : a)}\") to str"),
+            (string, _) => throw new EvalError($"can only concatenate str (not \"{PyValue.TypeName(b)}\") to str"),
             _ => throw TypeError("+", a, b),
         };
     }
@@ -64,8 +61,8 @@ internal static class Operators
     private static object? Multiply(object? a, object? b)
     {
         RejectUndefined(a, b);
-        if (a is string or List<object?> && b is long or bool) return Repeat(a, PyValue.ToLong(b));
-        if (b is string or List<object?> && a is long or bool) return Repeat(b, PyValue.ToLong(a));
+        if (a is string or List<object?> or object?[] && b is long or bool) return Repeat(a, PyValue.ToLong(b));
+        if (b is string or List<object?> or object?[] && a is long or bool) return Repeat(b, PyValue.ToLong(a));
         if (!PyValue.IsNumber(a) || !PyValue.IsNumber(b)) throw TypeError("*", a, b);
         if (a is double || b is double) return PyValue.ToDouble(a) * PyValue.ToDouble(b);
         try
@@ -81,11 +78,11 @@ internal static class Operators
     private static object? Repeat(object? seq, long times)
     {
         times = Math.Max(times, 0);
-        var unit = seq is string s ? s.Length : ((List<object?>)seq!).Count;
-        if (unit * times > MaxRepeat) throw new EvalError($"repetition would build more than {MaxRepeat} items");
+        var unit = seq is string s ? s.Length : ((IReadOnlyList<object?>)seq!).Count;
+        if (unit * times > Limits.MaxItems) throw new EvalError($"repetition would build more than {Limits.MaxItems} items");
         if (seq is string str) return string.Concat(Enumerable.Repeat(str, (int)times));
-        var list = (List<object?>)seq!;
-        return Enumerable.Repeat(list, (int)times).SelectMany(x => x).ToList();
+        var repeated = Enumerable.Repeat((IReadOnlyList<object?>)seq!, (int)times).SelectMany(x => x);
+        return seq is object?[] ? repeated.ToArray() : repeated.ToList();
     }
 
     private static double Divide(object? a, object? b)
@@ -99,8 +96,8 @@ internal static class Operators
 
     private static object? FloorOrMod(string op, object? a, object? b)
     {
-        RejectUndefined(a, b);
         if (a is string && op == "%") throw new EvalError("printf-style string formatting with %", unsupported: true);
+        RejectUndefined(a, b);
         if (!PyValue.IsNumber(a) || !PyValue.IsNumber(b)) throw TypeError(op, a, b);
         if (a is double || b is double)
         {
@@ -108,7 +105,8 @@ internal static class Operators
             if (y == 0) throw new EvalError("float division by zero");
             if (op == "//") return Math.Floor(x / y);
             var r = x % y;
-            return r != 0 && (r < 0) != (y < 0) ? r + y : r;
+            if (r == 0) return Math.CopySign(0.0, y);
+            return (r < 0) != (y < 0) ? r + y : r;
         }
         var (i, j) = (PyValue.ToLong(a), PyValue.ToLong(b));
         if (j == 0) throw new EvalError("integer division or modulo by zero");
@@ -152,7 +150,7 @@ internal static class Operators
         if (v is Undefined u) throw new EvalError(u.Hint);
         return (op, v) switch
         {
-            ("-", long l) => -l,
+            ("-", long l) => (object)(-l),
             ("-", double d) => -d,
             ("-", bool b) => b ? -1L : 0L,
             ("+", long or double) => v,

@@ -48,7 +48,6 @@ internal sealed partial class Parser
     {
         TokenKind.End => "end of template",
         TokenKind.String => "a string",
-        TokenKind.VariableEnd or TokenKind.BlockEnd => $"'{t.Value}'",
         _ => $"'{t.Value}'",
     };
 

@@ -119,6 +119,7 @@ internal static class PyStr
             {
                 if (i < count) sb.Append(replacement);
                 sb.Append(cps[i]);
+                if (sb.Length > Limits.MaxChars) throw new EvalError($"a string longer than {Limits.MaxChars} characters");
             }
             if (cps.Count < count) sb.Append(replacement);
             return sb.ToString();
@@ -129,6 +130,7 @@ internal static class PyStr
             var i = s.IndexOf(old, start, StringComparison.Ordinal);
             if (i < 0) break;
             sb.Append(s, start, i - start).Append(replacement);
+            if (sb.Length > Limits.MaxChars) throw new EvalError($"a string longer than {Limits.MaxChars} characters");
             start = i + old.Length;
         }
         return sb.Append(s, start, s.Length - start).ToString();
@@ -164,39 +166,47 @@ internal static class PyStr
 
     public static int Length(string s) => HasSurrogates(s) ? CodePoints(s).Count : s.Length;
 
+    /// <summary>str.capitalize(): the first character in title case, the rest in lower case.</summary>
     public static string Capitalize(string s)
     {
         if (s.Length == 0) return s;
         var cps = CodePoints(s);
-        return cps[0].ToUpperInvariant() + string.Concat(cps.Skip(1)).ToLowerInvariant();
+        var sb = new StringBuilder(PyCase.TitleOne(cps[0]));
+        for (var i = 1; i < cps.Count; i++) sb.Append(PyCase.LowerAt(cps, i));
+        return sb.ToString();
     }
 
-    /// <summary>Jinja2's title filter: words begin after '-', whitespace, '(', '{', '[' or '&lt;'.</summary>
+    /// <summary>Jinja2's title filter: each run after '-', whitespace, '(', '{', '[' or '&lt;' is upper-cased at its start, lower-cased after.</summary>
     public static string TitleFilter(string s)
     {
         var sb = new StringBuilder();
-        var atStart = true;
-        foreach (var cp in CodePoints(s))
+        var cps = CodePoints(s);
+        var i = 0;
+        while (i < cps.Count)
         {
-            var c = cp[0];
-            var separator = c == '-' || IsSpace(c) || c == '(' || c == '{' || c == '[' || c == '<';
-            if (separator) sb.Append(cp);
-            else sb.Append(atStart ? cp.ToUpperInvariant() : cp.ToLowerInvariant());
-            atStart = separator;
+            var separators = IsTitleSeparator(cps[i]);
+            var start = i;
+            while (i < cps.Count && IsTitleSeparator(cps[i]) == separators) i++;
+            var word = cps.GetRange(start, i - start);
+            sb.Append(PyCase.UpperOne(word[0]));
+            for (var k = 1; k < word.Count; k++) sb.Append(PyCase.LowerAt(word, k));
         }
         return sb.ToString();
     }
 
-    /// <summary>Python's str.title(): a letter is upper-cased when it follows a non-letter.</summary>
+    private static bool IsTitleSeparator(string cp) => cp.Length == 1 && (cp[0] is '-' or '(' or '{' or '[' or '<' || IsSpace(cp[0]));
+
+    /// <summary>Python's str.title(): a cased character starts a word unless it follows another cased character.</summary>
     public static string TitleMethod(string s)
     {
         var sb = new StringBuilder();
+        var cps = CodePoints(s);
         var previousCased = false;
-        foreach (var cp in CodePoints(s))
+        for (var i = 0; i < cps.Count; i++)
         {
-            var isLetter = char.IsLetter(cp, 0);
-            sb.Append(!isLetter ? cp : previousCased ? cp.ToLowerInvariant() : cp.ToUpperInvariant());
-            previousCased = isLetter;
+            var cased = PyCase.IsCased(cps[i]);
+            sb.Append(previousCased ? PyCase.LowerAt(cps, i) : PyCase.TitleOne(cps[i]));
+            previousCased = cased;
         }
         return sb.ToString();
     }

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 
 namespace Distill.Text.Templates;
 
@@ -20,6 +19,8 @@ internal static class PyValue
         List<object?> l => l.Count > 0,
         object?[] t => t.Length > 0,
         OrderedDictionary<string, object?> d => d.Count > 0,
+        DictView view => view.Items.Count > 0,
+        RangeValue r => r.Items.Count > 0,
         _ => true,
     };
 
@@ -37,6 +38,9 @@ internal static class PyValue
         Namespace => "Namespace",
         LoopContext => "LoopContext",
         JinjaCallable => "function",
+        GeneratorValue => "generator",
+        RangeValue => "range",
+        DictView view => view.Kind,
         _ => v.GetType().Name,
     };
 
@@ -49,20 +53,31 @@ internal static class PyValue
     };
 
     /// <summary>Python's repr(), used for items inside printed lists and dicts.</summary>
-    public static string Repr(object? v) => v switch
+    public static string Repr(object? v) => Repr(v, 0);
+
+    private static string Repr(object? v, int depth)
+    {
+        Limits.CheckNesting(depth);
+        return ReprCore(v, depth + 1);
+    }
+
+    private static string ReprCore(object? v, int depth) => v switch
     {
         null => "None",
-        Undefined => "",
+        Undefined => "Undefined",
         bool b => b ? "True" : "False",
         long l => l.ToString(CultureInfo.InvariantCulture),
         double d => FloatRepr(d),
         string s => PyStr.Repr(s),
-        List<object?> l => "[" + string.Join(", ", l.Select(Repr)) + "]",
-        object?[] t => t.Length == 1 ? "(" + Repr(t[0]) + ",)" : "(" + string.Join(", ", t.Select(Repr)) + ")",
-        OrderedDictionary<string, object?> d => "{" + string.Join(", ", d.Select(kv => PyStr.Repr(kv.Key) + ": " + Repr(kv.Value))) + "}",
-        Namespace n => "<Namespace " + Repr(new OrderedDictionary<string, object?>(n.Attributes)) + ">",
+        List<object?> l => "[" + Limits.Join(l.Select(x => Repr(x, depth)), ", ") + "]",
+        object?[] t => t.Length == 1 ? "(" + Repr(t[0], depth) + ",)" : "(" + Limits.Join(t.Select(x => Repr(x, depth)), ", ") + ")",
+        OrderedDictionary<string, object?> d => "{" + Limits.Join(d.Select(kv => PyStr.Repr(kv.Key) + ": " + Repr(kv.Value, depth)), ", ") + "}",
+        Namespace n => "<Namespace " + Repr(new OrderedDictionary<string, object?>(n.Attributes), depth) + ">",
         LoopContext => "<LoopContext>",
-        JinjaCallable c => $"<built-in method {c.Name}>",
+        RangeValue r => r.ToString(),
+        DictView view => view.Kind + "(" + Repr(view.Items.ToList(), depth) + ")",
+        GeneratorValue => throw new EvalError("printing an iterator such as the result of map or select (Python shows its memory address); add |list", unsupported: true),
+        JinjaCallable c => throw new EvalError($"printing the function '{c.Name}' (Python shows its memory address)", unsupported: true),
         _ => v.ToString() ?? "",
     };
 
@@ -118,8 +133,11 @@ internal static class PyValue
     };
 
     /// <summary>Python ==: 1 == 1.0 == True, lists and tuples compare by items but never with each other.</summary>
-    public static bool PyEquals(object? a, object? b)
+    public static bool PyEquals(object? a, object? b) => PyEquals(a, b, 0);
+
+    private static bool PyEquals(object? a, object? b, int depth)
     {
+        Limits.CheckNesting(depth);
         if (a is Undefined || b is Undefined) return a is Undefined && b is Undefined;
         if (IsNumber(a) && IsNumber(b))
         {
@@ -130,21 +148,21 @@ internal static class PyValue
         {
             (null, null) => true,
             (string x, string y) => string.Equals(x, y, StringComparison.Ordinal),
-            (List<object?> x, List<object?> y) => SequenceEquals(x, y),
-            (object?[] x, object?[] y) => SequenceEquals(x, y),
+            (List<object?> x, List<object?> y) => SequenceEquals(x, y, depth + 1),
+            (object?[] x, object?[] y) => SequenceEquals(x, y, depth + 1),
             (OrderedDictionary<string, object?> x, OrderedDictionary<string, object?> y) =>
-                x.Count == y.Count && x.All(kv => y.TryGetValue(kv.Key, out var other) && PyEquals(kv.Value, other)),
+                x.Count == y.Count && x.All(kv => y.TryGetValue(kv.Key, out var other) && PyEquals(kv.Value, other, depth + 1)),
             (JinjaCallable x, JinjaCallable y) => x.Name == y.Name && ReferenceEquals(x.Self, y.Self),
             _ => ReferenceEquals(a, b),
         };
     }
 
-    private static bool SequenceEquals(IReadOnlyList<object?> x, IReadOnlyList<object?> y)
+    private static bool SequenceEquals(IReadOnlyList<object?> x, IReadOnlyList<object?> y, int depth)
     {
         if (x.Count != y.Count) return false;
         for (var i = 0; i < x.Count; i++)
         {
-            if (!PyEquals(x[i], y[i])) return false;
+            if (!PyEquals(x[i], y[i], depth)) return false;
         }
         return true;
     }
@@ -157,8 +175,11 @@ internal static class PyValue
     };
 
     /// <summary>Python ordering (&lt;, &gt;): numbers, strings by code point, sequences lexicographically.</summary>
-    public static int Compare(object? a, object? b, string op)
+    public static int Compare(object? a, object? b, string op) => Compare(a, b, op, 0);
+
+    private static int Compare(object? a, object? b, string op, int depth)
     {
+        Limits.CheckNesting(depth);
         if (IsNumber(a) && IsNumber(b))
         {
             if (a is double || b is double)
@@ -174,20 +195,20 @@ internal static class PyValue
             case (string x, string y):
                 return CompareCodePoints(x, y);
             case (List<object?> x, List<object?> y):
-                return CompareSequences(x, y, op);
+                return CompareSequences(x, y, op, depth + 1);
             case (object?[] x, object?[] y):
-                return CompareSequences(x, y, op);
+                return CompareSequences(x, y, op, depth + 1);
         }
         if (a is Undefined u) throw new EvalError(u.Hint);
         if (b is Undefined v) throw new EvalError(v.Hint);
         throw new EvalError($"'{op}' not supported between instances of '{TypeName(a)}' and '{TypeName(b)}'");
     }
 
-    private static int CompareSequences(IReadOnlyList<object?> x, IReadOnlyList<object?> y, string op)
+    private static int CompareSequences(IReadOnlyList<object?> x, IReadOnlyList<object?> y, string op, int depth)
     {
         for (var i = 0; i < Math.Min(x.Count, y.Count); i++)
         {
-            if (!PyEquals(x[i], y[i])) return Compare(x[i], y[i], op);
+            if (!PyEquals(x[i], y[i], depth)) return Compare(x[i], y[i], op, depth);
         }
         return x.Count.CompareTo(y.Count);
     }
@@ -214,7 +235,11 @@ internal static class PyValue
             : throw new EvalError($"'in <string>' requires string as left operand, not {TypeName(item)}"),
         List<object?> l => l.Any(x => PyEquals(x, item)),
         object?[] t => t.Any(x => PyEquals(x, item)),
-        OrderedDictionary<string, object?> d => item is string k && d.ContainsKey(k),
+        OrderedDictionary<string, object?> d => item is List<object?> or OrderedDictionary<string, object?> or Namespace
+            ? throw new EvalError($"unhashable type: '{TypeName(item)}'") : item is string k && d.ContainsKey(k),
+        DictView view => view.Items.Any(x => PyEquals(x, item)),
+        RangeValue r => r.Items.Any(x => PyEquals(x, item)),
+        GeneratorValue g => ConsumeUntil(g, item),
         Undefined => false,
         _ => throw new EvalError($"argument of type '{TypeName(container)}' is not iterable"),
     };
@@ -226,20 +251,22 @@ internal static class PyValue
         object?[] t => t,
         OrderedDictionary<string, object?> d => d.Keys.Cast<object?>().ToList(),
         string s => PyStr.CodePoints(s).Cast<object?>().ToList(),
+        DictView view => view.Items,
+        RangeValue r => r.Items,
+        GeneratorValue g => g.Drain(),
         Undefined => [],
         _ => throw new EvalError($"'{TypeName(v)}' object is not iterable"),
     };
 
-    public static string Join(IEnumerable<object?> items, string separator)
+    // Python's "x in iterator" consumes items up to and including the first match.
+    private static bool ConsumeUntil(GeneratorValue g, object? item)
     {
-        var sb = new StringBuilder();
-        var first = true;
-        foreach (var item in items)
+        while (g.TryNext(out var next))
         {
-            if (!first) sb.Append(separator);
-            sb.Append(Str(item));
-            first = false;
+            if (PyEquals(next, item)) return true;
         }
-        return sb.ToString();
+        return false;
     }
+
+    public static string Join(IEnumerable<object?> items, string separator) => Limits.Join(items.Select(Str), separator);
 }

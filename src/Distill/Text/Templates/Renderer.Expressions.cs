@@ -140,7 +140,7 @@ internal sealed partial class Renderer
         return ns;
     }
 
-    private static List<object?> Range(CallArgs args)
+    private static RangeValue Range(CallArgs args)
     {
         if (args.Named.Count > 0 || args.Positional.Count is 0 or > 3) throw new EvalError("range() takes 1 to 3 positional arguments");
         var p = args.Positional.Select(PyValue.ToLong).ToArray();
@@ -150,6 +150,6 @@ internal sealed partial class Renderer
         if (count > MaxRange) throw new EvalError($"range too big, maximum size for range is {MaxRange}");
         var list = new List<object?>();
         for (long i = 0; i < count; i++) list.Add(start + (i * step));
-        return list;
+        return new RangeValue(start, stop, step, list);
     }
 }

@@ -5,12 +5,10 @@ namespace Distill.Text.Templates;
 /// <summary>Runs a parsed template's statements against a scope, writing the output.</summary>
 internal sealed partial class Renderer
 {
-    // Far beyond any chat prompt; stops a hostile template from filling memory.
-    private const int MaxOutputChars = 1 << 26;
-
     private readonly string _name;
     private readonly Func<DateTime> _clock;
     private StringBuilder _out = new();
+    private long _iterations;
 
     private enum Flow
     {
@@ -37,7 +35,7 @@ internal sealed partial class Renderer
         {
             var flow = ExecuteOne(stmt, scope);
             if (flow != Flow.Normal) return flow;
-            if (_out.Length > MaxOutputChars) throw new TemplateRenderException(_name, stmt.Line, $"output exceeds {MaxOutputChars} characters");
+            if (_out.Length > Limits.MaxChars) throw new TemplateRenderException(_name, stmt.Line, $"output exceeds {Limits.MaxChars} characters");
         }
         return Flow.Normal;
     }
@@ -50,7 +48,8 @@ internal sealed partial class Renderer
                 _out.Append(t.Value);
                 return Flow.Normal;
             case Stmt.Output o:
-                _out.Append(PyValue.Str(Eval(o.Value, scope)));
+                var value = Eval(o.Value, scope);
+                _out.Append(Guard(o.Line, () => PyValue.Str(value)));
                 return Flow.Normal;
             case Stmt.If i:
                 foreach (var (test, branch) in i.Branches)
@@ -103,6 +102,7 @@ internal sealed partial class Renderer
         var loop = new LoopContext(items);
         for (var i = 0; i < items.Count; i++)
         {
+            if (++_iterations > Limits.MaxIterations) throw new TemplateRenderException(_name, f.Line, $"more than {Limits.MaxIterations} loop iterations");
             loop.Index0 = i;
             var iteration = new Scope(scope);
             Assign(f.Target, items[i], iteration, f.Line);

@@ -7,32 +7,39 @@ internal static class SequenceFilters
 {
     public static object? Apply(string name, object? value, CallArgs args)
     {
-        var items = PyValue.Iterate(value);
         switch (name)
         {
             case "select" or "reject":
-                return Select(items, null, args.Positional, keep: name == "select");
+                return new GeneratorValue(() => Select(IterateIfTrue(value), null, args.Positional, keep: name == "select"));
             case "selectattr" or "rejectattr":
                 if (args.Positional.Count == 0) throw new EvalError($"{name}() needs an attribute name");
-                return Select(items, args.Positional[0], args.Positional.Skip(1).ToList(), keep: name == "selectattr");
+                return new GeneratorValue(() => Select(IterateIfTrue(value), args.Positional[0], args.Positional.Skip(1).ToList(), keep: name == "selectattr"));
             case "map":
-                return Map(items, args);
+                return new GeneratorValue(() => Map(IterateIfTrue(value), args));
+            case "unique":
+                args.Expect("case_sensitive", "attribute");
+                return new GeneratorValue(() => Unique(PyValue.Iterate(value), args));
+        }
+        var items = PyValue.Iterate(value);
+        switch (name)
+        {
             case "sort":
                 args.Expect("reverse", "case_sensitive", "attribute");
                 var sorted = SortKeyed(items, args.GetBool(1, "case_sensitive", false), args.Get(2, "attribute"));
                 if (args.GetBool(0, "reverse", false)) sorted.Reverse();
                 return sorted;
-            case "unique":
-                return Unique(items, args.Expect("case_sensitive", "attribute"));
             case "sum":
                 return Sum(items, args.Expect("attribute", "start"));
             default:
                 args.Expect("case_sensitive", "attribute");
                 var ordered = SortKeyed(items, args.GetBool(0, "case_sensitive", false), args.Get(1, "attribute"));
-                if (ordered.Count == 0) return new Undefined($"No aggregated item, sequence was empty.");
+                if (ordered.Count == 0) return new Undefined("No aggregated item, sequence was empty.");
                 return name == "min" ? ordered[0] : ordered[^1];
         }
     }
+
+    // Jinja2's map/select/reject yield nothing for a falsy input (even None or false) before trying to iterate it.
+    private static IReadOnlyList<object?> IterateIfTrue(object? value) => PyValue.IsTrue(value) ? PyValue.Iterate(value) : [];
 
     /// <summary>Jinja2's attribute getter: "a.b.0" looks up a, then b, then item 0, each as a subscript.</summary>
     public static object? LookupPath(object? item, object? attribute)
@@ -87,7 +94,7 @@ internal static class SequenceFilters
     private static object? SortKey(object? item, bool caseSensitive, object? attribute)
     {
         var key = attribute is null ? item : LookupPath(item, attribute);
-        return !caseSensitive && key is string s ? s.ToLowerInvariant() : key;
+        return !caseSensitive && key is string s ? PyCase.Lower(s) : key;
     }
 
     // A stable sort like Python's, comparing by the (optionally lower-cased) key.
@@ -102,7 +109,7 @@ internal static class SequenceFilters
         return keyed.Select(k => k.Item).ToList();
     }
 
-    private static List<object?> Unique(IReadOnlyList<object?> items, CallArgs args)
+    private static IReadOnlyList<object?> Unique(IReadOnlyList<object?> items, CallArgs args)
     {
         var caseSensitive = args.GetBool(0, "case_sensitive", false);
         var attribute = args.Get(1, "attribute");

@@ -33,9 +33,7 @@ internal static class TestFunctions
             case "ge" or ">=": return PyValue.Compare(value, Arg(), ">=") >= 0;
             case "in": return PyValue.Contains(Arg(), value);
             case "sameas": return SameAs(value, Arg());
-            case "divisibleby":
-                var d = Arg();
-                return PyValue.ToDouble(value) % PyValue.ToDouble(d) == 0;
+            case "divisibleby": return PyValue.PyEquals(Operators.Binary("%", value, Arg()), 0L);
         }
         NoArgs();
         return name switch
@@ -45,8 +43,8 @@ internal static class TestFunctions
             "none" => value is null,
             "string" => value is string,
             "mapping" => value is OrderedDictionary<string, object?>,
-            "iterable" => value is string or List<object?> or object?[] or OrderedDictionary<string, object?> or Undefined,
-            "sequence" => value is string or List<object?> or object?[] or OrderedDictionary<string, object?>,
+            "iterable" => value is string or List<object?> or object?[] or OrderedDictionary<string, object?> or Undefined or GeneratorValue or DictView or RangeValue,
+            "sequence" => value is string or List<object?> or object?[] or OrderedDictionary<string, object?> or Undefined or RangeValue,
             "number" => PyValue.IsNumber(value),
             "integer" => value is long,
             "float" => value is double,
@@ -54,10 +52,10 @@ internal static class TestFunctions
             "true" => value is true,
             "false" => value is false,
             "callable" => value is JinjaCallable,
-            "odd" => PyValue.ToLong(value) % 2 != 0,
-            "even" => PyValue.ToLong(value) % 2 == 0,
-            "lower" => value is string s && s.Any(char.IsLower) && !s.Any(char.IsUpper),
-            "upper" => value is string u && u.Any(char.IsUpper) && !u.Any(char.IsLower),
+            "odd" => PyValue.PyEquals(Operators.Binary("%", value, 2L), 1L),
+            "even" => PyValue.PyEquals(Operators.Binary("%", value, 2L), 0L),
+            "lower" => PyValue.Str(value) is var s && s.Any(char.IsLower) && !s.Any(char.IsUpper),
+            "upper" => PyValue.Str(value) is var u && u.Any(char.IsUpper) && !u.Any(char.IsLower),
             _ => throw new EvalError($"the test '{name}'", unsupported: true),
         };
     }

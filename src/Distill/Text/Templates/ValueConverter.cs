@@ -19,7 +19,7 @@ internal static class ValueConverter
         {
             null or string or bool or long or double => value,
             int or short or sbyte or byte or ushort or uint => Convert.ToInt64(value, System.Globalization.CultureInfo.InvariantCulture),
-            ulong u => u <= long.MaxValue ? (long)u : (double)u,
+            ulong u => u <= long.MaxValue ? (object)(long)u : (double)u,
             float f => (double)f,
             decimal m => (double)m,
             Half h => (double)h,
@@ -65,7 +65,7 @@ internal static class ValueConverter
             JsonValueKind.False => false,
             JsonValueKind.String => e.GetString(),
             JsonValueKind.Number => e.TryGetInt64(out var l) && !e.GetRawText().Contains('.', StringComparison.Ordinal)
-                && !e.GetRawText().Contains('e', StringComparison.OrdinalIgnoreCase) ? l : e.GetDouble(),
+                && !e.GetRawText().Contains('e', StringComparison.OrdinalIgnoreCase) ? (object)l : e.GetDouble(),
             JsonValueKind.Array => e.EnumerateArray().Select(x => FromJson(x, depth + 1)).ToList(),
             _ => JsonObject(e, depth),
         };

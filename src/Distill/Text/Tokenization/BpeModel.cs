@@ -24,6 +24,7 @@ internal sealed class BpeModel
     private readonly int[] _byteIds;
     private readonly BpeOptions _options;
     private readonly ConcurrentDictionary<string, int[]> _cache = new(StringComparer.Ordinal);
+    private readonly bool _splitAtMetaspace;
     private int _cacheCount;
 
     /// <param name="vocab">Token → id.</param>
@@ -48,11 +49,17 @@ internal sealed class BpeModel
         _byteIds = new int[256];
         for (int b = 0; b < 256; b++)
             _byteIds[b] = vocab.TryGetValue($"<0x{b:X2}>", out int id) ? id : -1;
+        _splitAtMetaspace = MetaspaceOnlyLeads(vocab, options);
     }
 
     public int VocabCount => _vocab.Count;
 
-    public static long PairKey(int left, int right) => ((long)left << 32) | (uint)right;
+    /// <summary>
+    /// The merge-table key of a pair. long's hash is (high ^ low), under which (a, b) and (b, a) and
+    /// every pair with the same XOR collide; scrambling the right id (a bijection on 32 bits) keeps
+    /// keys unique while spreading them over the buckets.
+    /// </summary>
+    public static long PairKey(int left, int right) => ((long)left << 32) | unchecked((uint)right * 0x9E3779B1u);
 
     public int? TokenToId(string token) => _vocab.TryGetValue(token, out int id) ? id : null;
 
@@ -60,6 +67,60 @@ internal sealed class BpeModel
 
     /// <summary>Appends the tokens of one pre-tokenized word.</summary>
     public void Tokenize(string word, List<TokenSpan> output)
+    {
+        if (_splitAtMetaspace && word.Length > 1)
+            TokenizeMetaspaceWords(word, output);
+        else
+            TokenizeWord(word, output);
+    }
+
+    /// <summary>
+    /// True when no token can span the boundary in front of a '▁' that follows another character:
+    /// every token holding '▁' has it only as a leading run, and "▁" itself is a token (so it never
+    /// joins an unknown or byte-fallback run). Llama 2's vocabulary qualifies; its files have no
+    /// pre-tokenizer, so without this a whole paragraph would be one uncacheable word.
+    /// </summary>
+    private static bool MetaspaceOnlyLeads(Dictionary<string, int> vocab, BpeOptions options)
+    {
+        if (options.IgnoreMerges || options.ContinuingSubwordPrefix is not null || options.EndOfWordSuffix is not null
+            || !vocab.ContainsKey("\u2581"))
+            return false;
+        foreach (string token in vocab.Keys)
+        {
+            int lead = 0;
+            while (lead < token.Length && token[lead] == '\u2581')
+                lead++;
+            if (token.IndexOf('\u2581', lead) >= 0)
+                return false;
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// Tokenizes each "▁word" piece on its own. Exact under <see cref="MetaspaceOnlyLeads"/>: no merge
+    /// joins symbols across such a boundary, and merges on one side never depend on the other.
+    /// </summary>
+    private void TokenizeMetaspaceWords(string word, List<TokenSpan> output)
+    {
+        int start = 0;
+        for (int i = 1; i <= word.Length; i++)
+        {
+            if (i < word.Length && (word[i] != '\u2581' || word[i - 1] == '\u2581'))
+                continue;
+            if (start == 0 && i == word.Length)
+            {
+                TokenizeWord(word, output);
+                return;
+            }
+            int first = output.Count;
+            TokenizeWord(word[start..i], output);
+            for (int k = first; k < output.Count; k++)
+                output[k] = output[k] with { Start = output[k].Start + start, End = output[k].End + start };
+            start = i;
+        }
+    }
+
+    private void TokenizeWord(string word, List<TokenSpan> output)
     {
         if (word.Length == 0)
             return;

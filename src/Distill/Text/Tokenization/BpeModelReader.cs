@@ -16,8 +16,8 @@ internal static class BpeModelReader
             throw new NotSupportedException($"{source.File}: 'model.dropout' = {dropout.GetDouble()} is not supported (BPE dropout makes encoding random)");
         var options = new BpeOptions(
             source.OptionalString(model, "unk_token", "model"),
-            source.OptionalString(model, "continuing_subword_prefix", "model"),
-            source.OptionalString(model, "end_of_word_suffix", "model"),
+            NullIfEmpty(source.OptionalString(model, "continuing_subword_prefix", "model")),
+            NullIfEmpty(source.OptionalString(model, "end_of_word_suffix", "model")),
             source.OptionalBool(model, "fuse_unk", "model", false),
             source.OptionalBool(model, "byte_fallback", "model", false),
             source.OptionalBool(model, "ignore_merges", "model", false));
@@ -25,6 +25,9 @@ internal static class BpeModelReader
         var merges = ReadMerges(source, model, vocab, options.ContinuingSubwordPrefix);
         return new BpeModel(vocab, merges, options);
     }
+
+    /// <summary>GPT-2's file spells "no prefix" as ""; treating it as absent keeps the per-character fast path.</summary>
+    private static string? NullIfEmpty(string? s) => string.IsNullOrEmpty(s) ? null : s;
 
     private static Dictionary<string, int> ReadVocab(JsonSource source, JsonElement model)
     {

@@ -17,6 +17,8 @@ namespace Distill.Text.Tokenization;
 /// </remarks>
 internal sealed class CodePointRegex : ISplitPattern
 {
+    // A pattern from a downloaded file could backtrack catastrophically; fail instead of hanging.
+    private static readonly TimeSpan MatchTimeout = TimeSpan.FromSeconds(10);
     private static readonly char[] StandIns = BuildStandIns();
     private readonly Regex _regex;
 
@@ -25,7 +27,7 @@ internal sealed class CodePointRegex : ISplitPattern
         Pattern = pattern;
         try
         {
-            _regex = new Regex(pattern, RegexOptions.Compiled | RegexOptions.CultureInvariant);
+            _regex = new Regex(pattern, RegexOptions.Compiled | RegexOptions.CultureInvariant, MatchTimeout);
         }
         catch (ArgumentException e)
         {

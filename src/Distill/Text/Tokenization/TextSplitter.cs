@@ -14,6 +14,21 @@ internal static class TextSplitter
                 output.Add(text);
             return;
         }
+        if (behavior == SplitBehavior.Isolated)
+        {
+            // Every match and every gap becomes a piece, whatever the flags: skip the bookkeeping.
+            int previous = 0;
+            foreach (var (start, end) in matches)
+            {
+                if (previous < start)
+                    output.Add(text.Slice(previous, start));
+                output.Add(text.Slice(start, end));
+                previous = end;
+            }
+            if (previous < text.Length)
+                output.Add(text.Slice(previous, text.Length));
+            return;
+        }
         var segments = Cover(text.Length, matches, invert);
         foreach (var (start, end) in Apply(segments, behavior))
         {
