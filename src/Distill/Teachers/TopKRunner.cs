@@ -28,13 +28,13 @@ public static class TopKRunner
         var teacher = TeacherFingerprints.Compute(options.Teacher);
         var data = new DataSource(options.Data, CacheFolder.HashFile(options.Data));
         var skipped = new List<BadLine>();
-        var lengths = Survey(options, chat, teacher.VocabSize, skipped, cancel);
+        var (lengths, lines) = Survey(options, chat, teacher.VocabSize, skipped, cancel);
         if (lengths.Count == 0) throw new InvalidDataException($"{options.Data}: no usable conversation");
         var settings = CacheManifest.Create(teacher, chat.Tokenizer.Fingerprint, chat.Template.Source, data, options.TopK,
             options.LogitDType, options.MaxSeqLen ?? lengths.Max(), lengths.Count);
         var writer = LogitCacheWriter.Open(options.Output, settings, options.Writer, slice);
         var resumed = writer.NextExample - writer.FirstExample;
-        var computed = writer.NextExample < writer.EndExample ? Compute(options, chat, writer, lengths, progress, cancel) : 0;
+        var computed = writer.NextExample < writer.EndExample ? Compute(options, chat, writer, lengths, lines, progress, cancel) : 0;
         var manifest = writer.Complete();
         if (slice == CacheSlice.Whole) return new TopKResult(manifest, true, computed, resumed, skipped, null);
         var (merged, note) = TryMerge(options.Output, slice.Count);
@@ -47,31 +47,35 @@ public static class TopKRunner
     /// </summary>
     public static CacheManifest Merge(string cacheDir) => CacheFolder.Merge(cacheDir);
 
-    // The first pass: every usable example's length, so the manifest knows the example count before any shard exists.
-    private static List<int> Survey(TopKOptions options, ChatTokenizer chat, int vocabSize, List<BadLine> skipped, CancellationToken cancel)
+    // The first pass: every usable example's length and line, so the manifest knows the example count before any shard
+    // exists and the second pass can start reading at the slice's first line.
+    private static (List<int> Lengths, List<int> Lines) Survey(TopKOptions options, ChatTokenizer chat, int vocabSize, List<BadLine> skipped, CancellationToken cancel)
     {
         var lengths = new List<int>();
-        foreach (var example in Examples(options, chat, skipped))
+        var lines = new List<int>();
+        foreach (var example in Examples(options, chat, skipped, fromLine: 0))
         {
             cancel.ThrowIfCancellationRequested();
             var bad = Array.FindIndex(example.InputIds, id => id < 0 || id >= vocabSize);
             if (bad >= 0)
                 throw new InvalidDataException($"{example.SourceFile}:{example.Line}: token id {example.InputIds[bad]} is outside the teacher's vocabulary of {vocabSize} (tokenizer and model disagree)");
             lengths.Add(example.InputIds.Length);
+            lines.Add(example.Line);
         }
-        return lengths;
+        return (lengths, lines);
     }
 
-    private static IEnumerable<TokenizedExample> Examples(TopKOptions options, ChatTokenizer chat, List<BadLine>? skipped)
+    // Lines before fromLine are parsed but not tokenized: the first pass already knows which examples they hold.
+    private static IEnumerable<TokenizedExample> Examples(TopKOptions options, ChatTokenizer chat, List<BadLine>? skipped, int fromLine)
     {
         var reader = ConversationReader.Open(options.Data, new ConversationReaderOptions(options.Format, options.SkipBad));
         var unusable = new List<BadLine>();
-        foreach (var example in chat.BuildAll(reader.Read(), options.SkipBad ? unusable : null))
+        foreach (var example in chat.BuildAll(reader.Read().Where(c => c.Line >= fromLine), options.SkipBad ? unusable : null))
             yield return example;
         skipped?.AddRange(reader.Skipped.Concat(unusable).OrderBy(b => b.Line));
     }
 
-    private static long Compute(TopKOptions options, ChatTokenizer chat, LogitCacheWriter writer, List<int> lengths,
+    private static long Compute(TopKOptions options, ChatTokenizer chat, LogitCacheWriter writer, List<int> lengths, List<int> lines,
         IProgress<TopKProgress>? progress, CancellationToken cancel)
     {
         using var model = HfModelFolder.Load(options.Teacher, Devices.Parse(options.Device), options.ComputeDType);
@@ -80,11 +84,13 @@ public static class TopKRunner
         var windowSize = options.WindowExamples;
         var start = writer.NextExample / windowSize * windowSize; // the slice starts on a grid line, a multiple of the window
         var window = new List<TokenizedExample>(windowSize);
-        long index = 0, computed = 0;
-        foreach (var example in Examples(options, chat, null))
+        long index = start, computed = 0;
+        foreach (var example in Examples(options, chat, null, lines[(int)start]))
         {
             if (index >= writer.EndExample) break;
-            if (index >= start) window.Add(example);
+            if (example.Line != lines[(int)index])
+                throw new InvalidDataException($"{options.Data}: changed while being read (example {index} was on line {lines[(int)index]}, now line {example.Line})");
+            window.Add(example);
             index++;
             if (window.Count == windowSize || (index == writer.EndExample && window.Count > 0))
             {
