@@ -36,9 +36,17 @@ internal static class CacheInspection
             using var reader = LogitCacheReader.Open(path);
             var statistics = reader.Statistics();
             var output = parsed.InvocationConfiguration.Output;
-            output.Write(json ? JsonSerializer.Serialize(statistics, jsonOptions) + "\n" : Format(path, reader.Manifest, statistics));
+            output.Write(json ? Json(statistics, jsonOptions) : Format(path, reader.Manifest, statistics));
             return 0;
         });
+    }
+
+    // The snake-case policy would spell LogitDType "logit_d_type"; the manifest calls it "logit_dtype".
+    private static string Json(CacheStatistics statistics, JsonSerializerOptions options)
+    {
+        var node = JsonSerializer.SerializeToNode(statistics, options)!.AsObject();
+        if (node.Remove("logit_d_type", out var dtype)) node["logit_dtype"] = dtype;
+        return node.ToJsonString(options) + "\n";
     }
 
     private static string Format(string path, CacheManifest m, CacheStatistics s)

@@ -41,6 +41,10 @@ public class TopKCommandTests
         Assert.Contains("top-k             6", inspect, StringComparison.Ordinal);
         Assert.Contains("logits bf16", inspect, StringComparison.Ordinal);
         Assert.Contains("top-k mass", inspect, StringComparison.Ordinal);
+        var (_, json, _) = Run("inspect", t.Sub("cache"), "--json");
+        using var document = System.Text.Json.JsonDocument.Parse(json);
+        Assert.Equal(5, document.RootElement.GetProperty("examples").GetInt64());
+        Assert.Equal("bf16", document.RootElement.GetProperty("logit_dtype").GetString());
     }
 
     [Fact]
