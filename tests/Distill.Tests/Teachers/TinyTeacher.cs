@@ -21,12 +21,17 @@ internal sealed class TinyTeacher : IDisposable
     private static readonly string[] Words = ["Hello", "Pong", "a", "bc", "Ping", "xyz", "Hell", "on", "Po", "q"];
 
     public TinyTeacher(int conversations = 7, params string[] extraLines)
+        : this(Vocab, 11, conversations, extraLines)
+    {
+    }
+
+    public TinyTeacher(int vocab, int seed, int conversations, params string[] extraLines)
     {
         Root = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "distill-teacher-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(Root);
         Path = System.IO.Path.Combine(Root, "teacher");
         using (var tokenizer = new TinyModelFolder(eos: "<|im_end|>"))
-        using (var model = Create())
+        using (var model = TinyModels.Create(ConfigJson(vocab), seed: seed))
             HfModelFolder.Save(model, Path, new HfSaveOptions { SourceDirectory = tokenizer.Path });
         Data = System.IO.Path.Combine(Root, "data.jsonl");
         File.WriteAllLines(Data, [.. Enumerable.Range(0, conversations).Select(Line), .. extraLines]);
@@ -42,10 +47,10 @@ internal sealed class TinyTeacher : IDisposable
 
     public string Sub(string name) => System.IO.Path.Combine(Root, name);
 
-    public static JsonObject ConfigJson()
+    public static JsonObject ConfigJson(int vocab = Vocab)
     {
         var json = TinyModels.ConfigJson();
-        json["vocab_size"] = Vocab;
+        json["vocab_size"] = vocab;
         json["initializer_range"] = 0.5;
         return json;
     }
