@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Distill.LogitCache;
 using Distill.Models;
 using Distill.Tensors;
@@ -80,7 +79,7 @@ public static class TopKRunner
     {
         using var model = HfModelFolder.Load(options.Teacher, Devices.Parse(options.Device), options.ComputeDType);
         var teacher = new TopKTeacher(model, options.TopK, options.ChunkElements);
-        var tracker = new ProgressTracker(writer, lengths, progress);
+        var tracker = new TopKProgressTracker(writer, lengths, progress);
         var windowSize = options.WindowExamples;
         var start = writer.NextExample / windowSize * windowSize; // the slice starts on a grid line, a multiple of the window
         var window = new List<TokenizedExample>(windowSize);
@@ -104,7 +103,7 @@ public static class TopKRunner
     // Computes a whole window (examples a resumed run already wrote included, so batches match the first run's) and
     // writes the examples the writer still expects, in order.
     private static long RunWindow(TopKTeacher teacher, long batchTokens, LogitCacheWriter writer, long first,
-        List<TokenizedExample> window, ProgressTracker tracker, CancellationToken cancel)
+        List<TokenizedExample> window, TopKProgressTracker tracker, CancellationToken cancel)
     {
         var results = new CacheExample[window.Count];
         foreach (var batch in LengthBatches.Plan(window.Select(e => e.InputIds.Length).ToArray(), batchTokens))
@@ -123,43 +122,6 @@ public static class TopKRunner
         }
         tracker.Written(first + results.Length);
         return written;
-    }
-
-    private sealed class ProgressTracker
-    {
-        private readonly long[] _prefix; // token counts before each example
-        private readonly long _first;
-        private readonly long _end;
-        private readonly IProgress<TopKProgress>? _progress;
-        private readonly Stopwatch _clock = Stopwatch.StartNew();
-        private long _done;
-        private long _thisRun;
-
-        public ProgressTracker(LogitCacheWriter writer, List<int> lengths, IProgress<TopKProgress>? progress)
-        {
-            _prefix = new long[lengths.Count + 1];
-            for (var i = 0; i < lengths.Count; i++) _prefix[i + 1] = _prefix[i] + lengths[i];
-            _first = writer.FirstExample;
-            _end = writer.EndExample;
-            _done = writer.NextExample;
-            _progress = progress;
-            Report();
-        }
-
-        public void Computed(long tokens)
-        {
-            _thisRun += tokens;
-            Report();
-        }
-
-        public void Written(long next)
-        {
-            _done = Math.Max(_done, next);
-            Report();
-        }
-
-        private void Report() => _progress?.Report(new TopKProgress(_done - _first, _end - _first, _prefix[_done] - _prefix[_first],
-            _prefix[_end] - _prefix[_first], _thisRun, _clock.Elapsed));
     }
 
     private static (CacheManifest? Merged, string? Note) TryMerge(string directory, int sliceCount)
