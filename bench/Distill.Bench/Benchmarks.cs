@@ -8,5 +8,6 @@ internal static class Benchmarks
     public static readonly (string Name, Func<JsonObject, JsonNode> Run)[] All =
     [
         ("forward", ForwardThroughput.Run),
+        ("topk", TopKOverhead.Run),
     ];
 }
