@@ -10,5 +10,6 @@ internal static class Benchmarks
         ("forward", ForwardThroughput.Run),
         ("tokenize", TokenizeThroughput.Run),
         ("cache", CacheFootprint.Run),
+        ("topk", TopKOverhead.Run),
     ];
 }

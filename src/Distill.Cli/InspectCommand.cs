@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Distill.LogitCache;
 using Distill.Models;
 
 namespace Distill.Cli;
@@ -20,13 +21,15 @@ internal static class InspectCommand
 
     public static Command Create()
     {
-        var dir = new Argument<string>("model-dir") { Description = "Hugging Face model folder (config.json, model.safetensors, tokenizer files)" };
+        var dir = new Argument<string>("model-dir") { Description = "Hugging Face model folder (config.json, model.safetensors, tokenizer files), or a logit cache folder" };
         var json = new Option<bool>("--json") { Description = "Print the summary as JSON" };
-        var command = new Command("inspect", "Show a model folder's architecture, size, dtype and special tokens without loading its weights");
+        var command = new Command("inspect", "Show a model folder's architecture, size, dtype and special tokens without loading its weights; or a logit cache's statistics");
         command.Arguments.Add(dir);
         command.Options.Add(json);
         command.SetAction(parsed =>
         {
+            if (CacheInspection.IsCache(parsed.GetValue(dir)!))
+                return CacheInspection.Run(parsed, parsed.GetValue(dir)!, parsed.GetValue(json), JsonOptions);
             try
             {
                 var summary = HfModelInspector.Inspect(parsed.GetValue(dir)!);

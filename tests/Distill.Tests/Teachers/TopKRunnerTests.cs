@@ -1,0 +1,163 @@
+using System.Security.Cryptography;
+using Distill.LogitCache;
+using Distill.Teachers;
+using Distill.Text.Tokenization;
+
+namespace Distill.Tests.Teachers;
+
+public class TopKRunnerTests
+{
+    private static TopKOptions Options(TinyTeacher t, string output, CacheSlice? slice = null) => new()
+    {
+        Teacher = t.Path,
+        Data = t.Data,
+        Output = output,
+        TopK = 5,
+        ChatFormat = TinyTeacher.ChatFormat,
+        BatchTokens = 64,
+        Slice = slice,
+        Writer = new LogitCacheWriterOptions(ExamplesPerShard: 2),
+        WindowExamples = 2,
+    };
+
+    private static void AssertSameFiles(string expected, string actual)
+    {
+        var names = Directory.GetFiles(expected).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToArray();
+        Assert.Equal(names, Directory.GetFiles(actual).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        foreach (var name in names)
+            Assert.True(File.ReadAllBytes(Path.Combine(expected, name!)).AsSpan().SequenceEqual(File.ReadAllBytes(Path.Combine(actual, name!))), $"{name} differs");
+    }
+
+    private sealed class Synchronous(Action<TopKProgress> report) : IProgress<TopKProgress>
+    {
+        public void Report(TopKProgress value) => report(value);
+    }
+
+    [Fact]
+    public void Run_Should_Write_The_Teachers_Rows_For_Every_Example_With_Fingerprints()
+    {
+        using var t = new TinyTeacher();
+        var reports = new List<TopKProgress>();
+
+        var result = TopKRunner.Run(Options(t, t.Sub("cache")), new Synchronous(reports.Add));
+
+        Assert.True(result.Whole);
+        Assert.Equal(7, result.ExamplesComputed);
+        using var reader = LogitCacheReader.Open(t.Sub("cache"));
+        reader.Verify();
+        var examples = t.Examples();
+        using var model = t.Load();
+        var expected = new TopKTeacher(model, 5).Compute(examples, batchTokens: 1);
+        Assert.Equal(7, reader.ExampleCount);
+        for (var i = 0; i < examples.Count; i++)
+        {
+            var stored = reader.Example(i).ToExample();
+            Assert.Equal(expected[i].InputIds, stored.InputIds);
+            Assert.Equal(expected[i].LossMask, stored.LossMask);
+            Assert.Equal(expected[i].TopKIds, stored.TopKIds);
+            for (var c = 0; c < stored.TopKLogits.Length; c++) Assert.Equal(expected[i].TopKLogits[c], stored.TopKLogits[c], 1e-5);
+        }
+        var manifest = reader.Manifest;
+        Assert.Equal("sha256:" + Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(Path.Combine(t.Path, "config.json")))), manifest.Teacher.ConfigFingerprint);
+        Assert.StartsWith("sha256:", manifest.Teacher.WeightsFingerprint, StringComparison.Ordinal);
+        Assert.Equal(TinyTeacher.Vocab, manifest.Teacher.VocabSize);
+        Assert.Equal(HfTokenizer.Load(t.Path).Fingerprint, manifest.TokenizerFingerprint);
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(t.Data))), manifest.Data.Sha256);
+        Assert.Equal(examples.Max(e => e.InputIds.Length), manifest.MaxSeqLen);
+        var last = reports[^1];
+        Assert.Equal(7, last.ExamplesDone);
+        Assert.Equal(examples.Sum(e => (long)e.InputIds.Length), last.TokensTotal);
+        Assert.Equal(last.TokensTotal, last.TokensDone);
+    }
+
+    [Fact]
+    public void Sliced_Runs_Should_Merge_Into_The_Bytes_Of_A_Single_Run()
+    {
+        using var t = new TinyTeacher();
+        // Bad lines early on shift every later example's line: slices must still find their first example.
+        var lines = File.ReadAllLines(t.Data).ToList();
+        lines.Insert(1, "not json");
+        lines.Insert(4, "{\"messages\": []}");
+        File.WriteAllLines(t.Data, lines);
+        TopKRunner.Run(Options(t, t.Sub("single")) with { SkipBad = true });
+
+        var first = TopKRunner.Run(Options(t, t.Sub("sliced"), new CacheSlice(2, 3)) with { SkipBad = true });
+        var second = TopKRunner.Run(Options(t, t.Sub("sliced"), new CacheSlice(0, 3)) with { SkipBad = true });
+        var third = TopKRunner.Run(Options(t, t.Sub("sliced"), new CacheSlice(1, 3)) with { SkipBad = true });
+
+        Assert.False(first.Whole);
+        Assert.NotNull(first.MergeNote);
+        Assert.False(second.Whole);
+        Assert.True(third.Whole);
+        Assert.Equal(2, third.Skipped.Count);
+        Assert.Equal(7, third.Manifest.ExampleCount);
+        AssertSameFiles(t.Sub("single"), t.Sub("sliced"));
+    }
+
+    [Fact]
+    public void Merge_Should_Combine_Slices_When_Asked_Explicitly()
+    {
+        using var t = new TinyTeacher(conversations: 5);
+        TopKRunner.Run(Options(t, t.Sub("single")));
+        TopKRunner.Run(Options(t, t.Sub("sliced"), new CacheSlice(0, 2)));
+        var part = Path.Combine(t.Sub("sliced"), CacheFolder.PartManifestFileName(new CacheSlice(0, 2)));
+        // Hide slice 0's part while slice 1 finishes, as if slice 0 had not reported yet: nothing merges automatically.
+        File.Move(part, part + ".keep");
+        var second = TopKRunner.Run(Options(t, t.Sub("sliced"), new CacheSlice(1, 2)));
+        File.Move(part + ".keep", part);
+        Assert.False(second.Whole);
+
+        var merged = TopKRunner.Merge(t.Sub("sliced"));
+
+        Assert.Equal(5, merged.ExampleCount);
+        AssertSameFiles(t.Sub("single"), t.Sub("sliced"));
+    }
+
+    [Fact]
+    public void Rerun_After_Cancellation_Should_Resume_And_End_Byte_Identical()
+    {
+        using var t = new TinyTeacher(conversations: 9);
+        TopKRunner.Run(Options(t, t.Sub("single")));
+        using var cancel = new CancellationTokenSource();
+        var progress = new Synchronous(p =>
+        {
+            if (p.ExamplesDone >= 4) cancel.Cancel();
+        });
+
+        Assert.ThrowsAny<OperationCanceledException>(() => TopKRunner.Run(Options(t, t.Sub("resumed")), progress, cancel.Token));
+        Assert.False(File.Exists(Path.Combine(t.Sub("resumed"), CacheFolder.ManifestFileName)));
+        var result = TopKRunner.Run(Options(t, t.Sub("resumed")));
+
+        Assert.Equal(4, result.ExamplesResumed);
+        Assert.Equal(5, result.ExamplesComputed);
+        AssertSameFiles(t.Sub("single"), t.Sub("resumed"));
+    }
+
+    [Fact]
+    public void Rerun_With_Other_Settings_Into_The_Same_Folder_Should_Name_The_Key()
+    {
+        using var t = new TinyTeacher(conversations: 3);
+        TopKRunner.Run(Options(t, t.Sub("cache")));
+
+        var e = Assert.Throws<InvalidDataException>(() => TopKRunner.Run(Options(t, t.Sub("cache")) with { TopK = 4 }));
+
+        Assert.Contains("'top_k'", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Bad_Lines_Should_Be_Skipped_And_Reported_With_Skip_Bad()
+    {
+        using var t = new TinyTeacher(3, "not json");
+
+        var result = TopKRunner.Run(Options(t, t.Sub("cache")) with { SkipBad = true, MaxSeqLen = 24, LogitDType = "bf16" });
+
+        // Line 3's first assistant token lies beyond token 24; line 4 is not JSON.
+        Assert.Equal([3, 4], result.Skipped.Select(b => b.Line));
+        Assert.Contains("truncation", result.Skipped[0].Reason, StringComparison.Ordinal);
+        using var reader = LogitCacheReader.Open(t.Sub("cache"));
+        Assert.Equal(2, reader.ExampleCount);
+        Assert.Equal(24, reader.Manifest.MaxSeqLen);
+        Assert.Equal("bf16", reader.Manifest.LogitDType);
+        Assert.All(Enumerable.Range(0, 2), i => Assert.True(reader.Example(i).InputIds.Length <= 24));
+    }
+}
