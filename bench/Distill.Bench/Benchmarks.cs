@@ -11,5 +11,6 @@ internal static class Benchmarks
         ("tokenize", TokenizeThroughput.Run),
         ("cache", CacheFootprint.Run),
         ("topk", TopKOverhead.Run),
+        ("train", TrainThroughput.Run),
     ];
 }
