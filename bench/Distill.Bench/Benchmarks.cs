@@ -12,5 +12,6 @@ internal static class Benchmarks
         ("cache", CacheFootprint.Run),
         ("topk", TopKOverhead.Run),
         ("train", TrainThroughput.Run),
+        ("train_memory", TrainMemory.Run),
     ];
 }
