@@ -9,5 +9,7 @@ internal static class Benchmarks
     [
         ("forward", ForwardThroughput.Run),
         ("topk", TopKOverhead.Run),
+        ("tokenize", TokenizeThroughput.Run),
+        ("cache", CacheFootprint.Run),
     ];
 }

@@ -1,0 +1,138 @@
+using System.CommandLine;
+using System.Globalization;
+using Distill.Training;
+using Spectre.Console;
+
+namespace Distill.Cli;
+
+/// <summary><c>distill train</c>: a thin shell over <see cref="Trainer.Run(TrainConfig, IProgress{TrainProgress}?, CancellationToken)"/>.</summary>
+public static class TrainCommand
+{
+    // Flag → recipe key. Flags override the recipe; --set overrides both.
+    private static readonly (string Flag, string Key, string Help)[] Flags =
+    [
+        ("--steps", "trainer.steps", "optimizer steps"),
+        ("--lr", "optimizer.lr", "peak learning rate"),
+        ("--global-batch", "trainer.global_batch", "examples per optimizer step"),
+        ("--micro-batch", "trainer.micro_batch", "examples per forward pass (divides the global batch)"),
+        ("--kd-loss", "objective.kd_loss", "fwd_kl | bwd_kl | tail_fwd_kl | tail_bwd_kl | jsd"),
+        ("--kd-weight", "objective.kd_weight", "weight of the KD term (0 = SFT baseline)"),
+        ("--sft-weight", "objective.sft_weight", "weight of the cross-entropy term"),
+        ("--logits-scale", "objective.logits_scale", "student logit scale"),
+        ("--target-logits-scale", "objective.target_logits_scale", "teacher logit scale"),
+        ("--top-k", "data.top_k", "use the first K of the cache's K"),
+        ("--temperature", "objective.temperature", "KD temperature"),
+        ("--seed", "trainer.seed", "data-order seed"),
+        ("--val-data", "data.val_data", "held-out cache or JSONL"),
+        ("--val-interval", "trainer.val_interval", "validate every N steps"),
+        ("--save-interval", "trainer.save_interval", "checkpoint every N steps"),
+        ("--device", "model.device", "cpu | cuda | cuda:N"),
+        ("--dtype", "model.dtype", "float32 | bfloat16 (fp32 master weights)"),
+    ];
+
+    /// <summary>The <c>train</c> command; a progress bar on a terminal, plain lines to the invocation's output otherwise.</summary>
+    public static Command Create()
+    {
+        var student = new Option<string>("--student") { Description = "the student's Hugging Face folder", Required = true };
+        var data = new Option<string>("--data") { Description = "logit cache folder (KD + SFT) or tokenized JSONL (plain SFT)", Required = true };
+        var outDir = new Option<string>("--out") { Description = "output folder", Required = true };
+        var recipe = new Option<string?>("--config") { Description = "YAML recipe (sections model, data, objective, optimizer, trainer)" };
+        var set = new Option<string[]>("--set") { Description = "override any recipe key: key=value (repeatable)", AllowMultipleArgumentsPerToken = false };
+        var resume = new Option<bool>("--resume") { Description = "continue from the newest checkpoint in --out" };
+        var skip = new Option<bool>("--skip-nonfinite") { Description = "skip and count non-finite steps instead of stopping" };
+        var flags = Flags.Select(f => (Option: new Option<string?>(f.Flag) { Description = f.Help }, f.Key)).ToArray();
+
+        var command = new Command("train", "Train a student with KD + SFT from a logit cache (or plain SFT from tokenized JSONL)");
+        foreach (var option in new Option[] { student, data, outDir, recipe, set, resume, skip }.Concat(flags.Select(f => f.Option)))
+            command.Options.Add(option);
+        command.SetAction(parse =>
+        {
+            var overrides = new List<string>
+            {
+                "model.student=" + parse.GetValue(student), "data.path=" + parse.GetValue(data), "trainer.out=" + parse.GetValue(outDir),
+            };
+            overrides.AddRange(flags.Where(f => parse.GetValue(f.Option) is not null).Select(f => $"{f.Key}={parse.GetValue(f.Option)}"));
+            if (parse.GetValue(resume)) overrides.Add("trainer.resume=true");
+            if (parse.GetValue(skip)) overrides.Add("trainer.skip_nonfinite=true");
+            overrides.AddRange(parse.GetValue(set) ?? []);
+            return Execute(parse.GetValue(recipe), overrides, parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error);
+        });
+        return command;
+    }
+
+    private static int Execute(string? recipe, List<string> overrides, TextWriter output, TextWriter error)
+    {
+        using var cancel = new CancellationTokenSource();
+        ConsoleCancelEventHandler onCancel = (_, e) =>
+        {
+            e.Cancel = true;
+            cancel.Cancel();
+            error.WriteLine("distill train: interrupt received; saving a checkpoint after the current step…");
+        };
+        Console.CancelKeyPress += onCancel;
+        try
+        {
+            var config = TrainConfigYaml.Override(recipe is null ? TrainConfig.Default : TrainConfigYaml.Load(recipe), overrides);
+            config.Validate();
+            var terminal = ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected;
+            var result = terminal ? RunWithProgressBar(config, cancel.Token) : RunPlain(config, output, cancel.Token);
+            output.WriteLine($"distill train: {result.Steps} steps, final loss {Format(result.FinalLoss)}" +
+                (result.SkippedSteps > 0 ? $", {result.SkippedSteps} skipped" : "") + $"; student saved to {result.ModelDirectory}");
+            return 0;
+        }
+        catch (OperationCanceledException)
+        {
+            error.WriteLine("distill train: interrupted; the checkpoint in the output folder's checkpoints/ holds the last step (rerun with --resume)");
+            return 130;
+        }
+        catch (Exception e) when (e is InvalidDataException or NonFiniteLossException or IOException or NotSupportedException or ArgumentException)
+        {
+            error.WriteLine($"distill train: {e.Message}");
+            return 1;
+        }
+        finally
+        {
+            Console.CancelKeyPress -= onCancel;
+        }
+    }
+
+    private static TrainResult RunPlain(TrainConfig config, TextWriter output, CancellationToken token) =>
+        Trainer.Run(config, new LineProgress(p => output.WriteLine(Line(p))), token);
+
+    private static TrainResult RunWithProgressBar(TrainConfig config, CancellationToken token)
+    {
+        TrainResult? result = null;
+        AnsiConsole.Progress()
+            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(),
+                new ElapsedTimeColumn(), new RemainingTimeColumn())
+            .Start(context =>
+            {
+                var task = context.AddTask("starting", maxValue: config.Trainer.Steps);
+                result = Trainer.Run(config, new LineProgress(p =>
+                {
+                    if (p.Validation is not null || p.Message is not null) AnsiConsole.MarkupLine(Markup.Escape(Line(p)));
+                    else task.Description = Markup.Escape(Line(p));
+                    task.Value = p.Step;
+                }), token);
+            });
+        return result!;
+    }
+
+    private static string Line(TrainProgress p)
+    {
+        if (p.Message is not null) return p.Message;
+        if (p.Validation is { } v)
+            return $"step {p.Step}/{p.Steps} validation: loss {Format(v.Loss)} kd {Format(v.Kd)} sft {Format(v.Sft)} " +
+                   $"acc {Format(v.Accuracy)}" + (v.Top1Agreement is { } a ? $" top1 {Format(a)}" : "");
+        return $"step {p.Step}/{p.Steps} loss {Format(p.Loss)} kd {Format(p.Kd)} sft {Format(p.Sft)} " +
+               $"lr {p.Lr.ToString("0.###e+0", CultureInfo.InvariantCulture)} tok/s {p.TokensPerSecond.ToString("F0", CultureInfo.InvariantCulture)} " +
+               $"|g| {Format(p.GradNorm)}";
+    }
+
+    private static string Format(double value) => value.ToString("F4", CultureInfo.InvariantCulture);
+
+    private sealed class LineProgress(Action<TrainProgress> report) : IProgress<TrainProgress>
+    {
+        public void Report(TrainProgress value) => report(value);
+    }
+}

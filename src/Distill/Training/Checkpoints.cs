@@ -1,0 +1,67 @@
+using System.Globalization;
+using Distill.Models;
+using TorchSharp.Modules;
+
+namespace Distill.Training;
+
+/// <summary>
+/// Checkpoint folders <c>out/checkpoints/step-NNNNNNNN/</c>: the fp32 master weights as a Hugging Face folder (usable
+/// as a model on its own), <c>optimizer.bin</c> (TorchSharp's AdamW state) and <c>trainer_state.json</c>. A checkpoint is
+/// assembled in a hidden staging folder and renamed into place, so a folder with the step name is always complete.
+/// </summary>
+public static class Checkpoints
+{
+    /// <summary>The optimizer state file inside a checkpoint.</summary>
+    public const string OptimizerFile = "optimizer.bin";
+
+    private const string Prefix = "step-";
+
+    /// <summary>The checkpoints folder of an output folder.</summary>
+    public static string Root(string outDir) => Path.Combine(outDir, "checkpoints");
+
+    /// <summary>The folder of the checkpoint after <paramref name="step"/> steps.</summary>
+    public static string PathOf(string outDir, int step) =>
+        Path.Combine(Root(outDir), Prefix + step.ToString("D8", CultureInfo.InvariantCulture));
+
+    /// <summary>Complete checkpoints in <paramref name="outDir"/> by step, oldest first.</summary>
+    public static IReadOnlyList<(int Step, string Path)> List(string outDir)
+    {
+        var root = Root(outDir);
+        if (!Directory.Exists(root)) return [];
+        return Directory.GetDirectories(root, Prefix + "*")
+            .Select(d => (Ok: int.TryParse(Path.GetFileName(d)[Prefix.Length..], NumberStyles.None, CultureInfo.InvariantCulture, out var s), Step: s, Path: d))
+            .Where(c => c.Ok && File.Exists(Path.Combine(c.Path, TrainerState.FileName)))
+            .OrderBy(c => c.Step)
+            .Select(c => (c.Step, c.Path))
+            .ToArray();
+    }
+
+    /// <summary>Writes the checkpoint of <paramref name="state"/>.Step unless it already exists; returns its folder.</summary>
+    public static string Save(string outDir, TrainingModel model, OptimizerHelper optimizer, TrainerState state)
+    {
+        var target = PathOf(outDir, state.Step);
+        if (Directory.Exists(target)) return target;
+        var staging = Path.Combine(Root(outDir), $".{Path.GetFileName(target)}.partial-{Guid.NewGuid():N}");
+        try
+        {
+            HfModelFolder.Save(model.Master, staging);
+            optimizer.save_state_dict(Path.Combine(staging, OptimizerFile));
+            state.Save(Path.Combine(staging, TrainerState.FileName));
+            Directory.Move(staging, target);
+            return target;
+        }
+        catch
+        {
+            if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
+            throw;
+        }
+    }
+
+    /// <summary>Deletes all but the newest <paramref name="keepLast"/> checkpoints, never the one of <paramref name="bestStep"/>.</summary>
+    public static void Prune(string outDir, int keepLast, int? bestStep)
+    {
+        var all = List(outDir);
+        foreach (var (step, path) in all.Take(Math.Max(all.Count - keepLast, 0)))
+            if (step != bestStep) Directory.Delete(path, recursive: true);
+    }
+}

@@ -1,0 +1,75 @@
+using Distill.Losses;
+using static Distill.Training.ConfigValues;
+
+namespace Distill.Training;
+
+/// <summary>Every recipe key, in the order the resolved config is written.</summary>
+internal static class ConfigKeys
+{
+    public static IReadOnlyList<ConfigKey> All { get; } =
+    [
+        new("model", "student", c => Show(c.Model.Student), (c, v) => c with { Model = c.Model with { Student = Str(v) } }),
+        new("model", "device", c => Show(c.Model.Device), (c, v) => c with { Model = c.Model with { Device = Str(v) } }),
+        new("model", "dtype", c => Show(c.Model.DType), (c, v) => c with { Model = c.Model with { DType = Str(v) } }),
+
+        new("data", "path", c => Show(c.Data.Path), (c, v) => c with { Data = c.Data with { Path = Str(v) } }),
+        new("data", "val_data", c => Show(c.Data.ValData), (c, v) => c with { Data = c.Data with { ValData = NullableString(v) } }),
+        new("data", "top_k", c => Show(c.Data.TopK), (c, v) => c with { Data = c.Data with { TopK = NullableInt(v) } }),
+        new("data", "chat_format", c => Show(c.Data.ChatFormat), (c, v) => c with { Data = c.Data with { ChatFormat = NullableString(v) } }),
+
+        new("objective", "kd_loss", c => Show(KdObjective.Name(c.Objective.Kind)), (c, v) => c with { Objective = c.Objective with { Kind = Kind(v) } }),
+        new("objective", "kd_weight", c => Show(c.Objective.KdWeight), (c, v) => c with { Objective = c.Objective with { KdWeight = Double(v) } }),
+        new("objective", "sft_weight", c => Show(c.Objective.SftWeight), (c, v) => c with { Objective = c.Objective with { SftWeight = Double(v) } }),
+        new("objective", "logits_scale", c => Show(c.Objective.LogitsScale), (c, v) => c with { Objective = c.Objective with { LogitsScale = Double(v) } }),
+        new("objective", "target_logits_scale", c => Show(c.Objective.TargetLogitsScale), (c, v) => c with { Objective = c.Objective with { TargetLogitsScale = Double(v) } }),
+        new("objective", "temperature", c => Show(c.Objective.Temperature), (c, v) => c with { Objective = c.Objective with { Temperature = Double(v) } }),
+        new("objective", "t_squared", c => Show(c.Objective.TSquared), (c, v) => c with { Objective = c.Objective with { TSquared = Bool(v) } }),
+        new("objective", "beta", c => Show(c.Objective.Beta), (c, v) => c with { Objective = c.Objective with { Beta = Double(v) } }),
+
+        new("optimizer", "lr", c => Show(c.Optimizer.Lr), (c, v) => c with { Optimizer = c.Optimizer with { Lr = Double(v) } }),
+        new("optimizer", "min_lr", c => Show(c.Optimizer.MinLr), (c, v) => c with { Optimizer = c.Optimizer with { MinLr = Double(v) } }),
+        new("optimizer", "schedule", c => Show(c.Optimizer.Schedule), (c, v) => c with { Optimizer = c.Optimizer with { Schedule = Schedule(v) } }),
+        new("optimizer", "warmup_steps", c => Show(c.Optimizer.WarmupSteps), (c, v) => c with { Optimizer = c.Optimizer with { WarmupSteps = Int(v) } }),
+        new("optimizer", "weight_decay", c => Show(c.Optimizer.WeightDecay), (c, v) => c with { Optimizer = c.Optimizer with { WeightDecay = Double(v) } }),
+        new("optimizer", "betas", c => $"[{Show(c.Optimizer.Beta1)}, {Show(c.Optimizer.Beta2)}]", (c, v) => WithBetas(c, Pair(v))),
+        new("optimizer", "eps", c => Show(c.Optimizer.Eps), (c, v) => c with { Optimizer = c.Optimizer with { Eps = Double(v) } }),
+        new("optimizer", "grad_clip", c => Show(c.Optimizer.GradClip), (c, v) => c with { Optimizer = c.Optimizer with { GradClip = Double(v) } }),
+
+        new("trainer", "out", c => Show(c.Trainer.Out), (c, v) => c with { Trainer = c.Trainer with { Out = Str(v) } }),
+        new("trainer", "steps", c => Show(c.Trainer.Steps), (c, v) => c with { Trainer = c.Trainer with { Steps = Int(v) } }),
+        new("trainer", "global_batch", c => Show(c.Trainer.GlobalBatch), (c, v) => c with { Trainer = c.Trainer with { GlobalBatch = Int(v) } }),
+        new("trainer", "micro_batch", c => Show(c.Trainer.MicroBatch), (c, v) => c with { Trainer = c.Trainer with { MicroBatch = Int(v) } }),
+        new("trainer", "seed", c => Show(c.Trainer.Seed), (c, v) => c with { Trainer = c.Trainer with { Seed = Long(v) } }),
+        new("trainer", "chunk_size", c => Show(c.Trainer.ChunkSize), (c, v) => c with { Trainer = c.Trainer with { ChunkSize = Int(v) } }),
+        new("trainer", "val_interval", c => Show(c.Trainer.ValInterval), (c, v) => c with { Trainer = c.Trainer with { ValInterval = Int(v) } }),
+        new("trainer", "save_interval", c => Show(c.Trainer.SaveInterval), (c, v) => c with { Trainer = c.Trainer with { SaveInterval = Int(v) } }),
+        new("trainer", "keep_last", c => Show(c.Trainer.KeepLast), (c, v) => c with { Trainer = c.Trainer with { KeepLast = Int(v) } }),
+        new("trainer", "resume", c => Show(c.Trainer.Resume), (c, v) => c with { Trainer = c.Trainer with { Resume = Bool(v) } }),
+        new("trainer", "skip_nonfinite", c => Show(c.Trainer.SkipNonfinite), (c, v) => c with { Trainer = c.Trainer with { SkipNonfinite = Bool(v) } }),
+    ];
+
+    /// <summary>The section names, in order.</summary>
+    public static IReadOnlyList<string> Sections { get; } = All.Select(k => k.Section).Distinct().ToArray();
+
+    /// <summary>Finds a key by "section.name", or by its bare name when exactly one section has it; null when unknown.</summary>
+    public static ConfigKey? Find(string key)
+    {
+        var trimmed = key.Trim().Replace('-', '_');
+        return All.FirstOrDefault(k => k.Path == trimmed) ?? All.SingleOrDefault(k => k.Name == trimmed);
+    }
+
+    private static KdLossKind Kind(string? text)
+    {
+        try
+        {
+            return KdObjective.ParseKind(text ?? "");
+        }
+        catch (InvalidDataException)
+        {
+            throw new FormatException("expected fwd_kl, bwd_kl, tail_fwd_kl, tail_bwd_kl or jsd");
+        }
+    }
+
+    private static TrainConfig WithBetas(TrainConfig c, (double Beta1, double Beta2) betas) =>
+        c with { Optimizer = c.Optimizer with { Beta1 = betas.Beta1, Beta2 = betas.Beta2 } };
+}

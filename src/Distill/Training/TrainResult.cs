@@ -1,0 +1,9 @@
+namespace Distill.Training;
+
+/// <summary>The outcome of a completed run.</summary>
+/// <param name="Steps">Steps completed.</param>
+/// <param name="FinalLoss">The last step's training loss.</param>
+/// <param name="ModelDirectory">The final student's Hugging Face folder.</param>
+/// <param name="SkippedSteps">Steps skipped for non-finite values.</param>
+/// <param name="Validation">The final validation, or null without validation data.</param>
+public sealed record TrainResult(int Steps, double FinalLoss, string ModelDirectory, int SkippedSteps, ValidationResult? Validation);

@@ -1,0 +1,132 @@
+using Distill.Losses;
+using Distill.Models;
+using Distill.Tensors;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Distill.Training;
+
+/// <summary>
+/// <c>distill train</c> as a library call: KD + SFT training of a student from a logit cache (or plain SFT from
+/// tokenized JSONL), resumable exactly. Output folder: <c>train_config.yaml</c> (the resolved config),
+/// <c>metrics.jsonl</c>, <c>loss.png</c> and <c>lr.png</c>, <c>checkpoints/step-N/</c> and the final student in
+/// <c>final/</c> (its fp32 master weights, with the student's tokenizer files).
+/// </summary>
+public static class Trainer
+{
+    /// <summary>The final student's folder inside the output folder.</summary>
+    public const string FinalFolder = "final";
+
+    /// <summary>Opens <c>data.path</c> and <c>data.val_data</c> and trains; see <see cref="Run(TrainConfig, IExampleSource, IExampleSource?, IProgress{TrainProgress}?, CancellationToken)"/>.</summary>
+    public static TrainResult Run(TrainConfig config, IProgress<TrainProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        config.Validate();
+        var (student, format) = (config.Model.Student, config.Data.ChatFormat);
+        using var train = TrainingData.Open(config.Data.Path, config.Data.TopK, student, format);
+        using var val = config.Data.ValData is { } v ? TrainingData.Open(v, config.Data.TopK, student, format) : null;
+        return Run(config, train, val, progress, cancellationToken);
+    }
+
+    /// <summary>
+    /// Trains the student of <paramref name="config"/> on <paramref name="train"/>. Every check (config, resume state,
+    /// data against the student) happens before the first forward pass.
+    /// </summary>
+    /// <exception cref="InvalidDataException">Bad config, data that does not fit the student, or a resume mismatch.</exception>
+    /// <exception cref="NonFiniteLossException">A non-finite step with <c>skip_nonfinite</c> off.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled; a checkpoint of the last completed step was saved first.</exception>
+    public static TrainResult Run(TrainConfig config, IExampleSource train, IExampleSource? val,
+        IProgress<TrainProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        config = Resolve(config, train, val);
+        var t = config.Trainer;
+        Directory.CreateDirectory(t.Out);
+        var resume = FindResume(config);
+        var device = Devices.Parse(config.Model.Device);
+        var master = HfModelFolder.Load(resume?.Path ?? config.Model.Student, device, ScalarType.Float32);
+        using var model = new TrainingModel(master, config.Model.ComputeDType);
+        StudentCompatibility.Check(master.Config, config.Model.Student, train);
+        if (val is not null) StudentCompatibility.Check(master.Config, config.Model.Student, val);
+        using var optimizer = CreateOptimizer(master, config.Optimizer);
+        if (resume is not null) optimizer.load_state_dict(Path.Combine(resume.Value.Path, Checkpoints.OptimizerFile));
+        TrainConfigYaml.Save(config, Path.Combine(t.Out, TrainConfigYaml.ResolvedFileName));
+        using var metrics = new MetricsLog(t.Out, resume?.State.Step);
+        var start = resume?.State ?? new TrainerState { Step = 0, ExamplesSeen = 0, Seed = t.Seed, GlobalBatch = t.GlobalBatch };
+        var loop = new TrainingLoop(config, model, optimizer, train, val, metrics, progress, start, resume?.Path);
+        loop.Run(cancellationToken);
+        var final = Path.Combine(t.Out, FinalFolder);
+        HfModelFolder.Save(master, final, new HfSaveOptions { Overwrite = true, SourceDirectory = config.Model.Student });
+        metrics.Dispose();
+        DrawPlots(t.Out, progress, loop.State);
+        return new TrainResult(loop.State.Step, loop.LastLoss, final, loop.State.SkippedSteps, loop.LastValidation);
+    }
+
+    // Plots are a convenience: a machine without the native drawing library still gets its trained model.
+    private static void DrawPlots(string outDir, IProgress<TrainProgress>? progress, TrainerState state)
+    {
+        string message;
+        try
+        {
+            message = "plots: " + string.Join(", ", LossPlots.Write(outDir));
+        }
+        catch (Exception e) when (e is DllNotFoundException or TypeInitializationException or IOException)
+        {
+            message = $"plots skipped: {e.Message}";
+        }
+        progress?.Report(new TrainProgress(state.Step, state.Step, double.NaN, 0, 0, 0, 0, 0, TimeSpan.Zero, Message: message));
+    }
+
+    /// <summary>
+    /// Validates, and adapts the objective to the data: without a teacher the run is plain SFT (kd_weight 0, sft_weight
+    /// 1 unless set); KD validation needs a cache as well.
+    /// </summary>
+    public static TrainConfig Resolve(TrainConfig config, IExampleSource train, IExampleSource? val)
+    {
+        config.Validate();
+        if (train.Count < 1) throw new InvalidDataException($"{train.Name}: no training examples");
+        if (!train.HasTeacher)
+        {
+            var o = config.Objective;
+            config = config with { Objective = o with { KdWeight = 0, SftWeight = o.SftWeight > 0 ? o.SftWeight : 1 } };
+        }
+        if (val is not null && train.HasTeacher && !val.HasTeacher && config.Objective.KdWeight > 0)
+            throw new InvalidDataException($"train config: data.val_data = {val.Name} has no teacher logits but kd_weight > 0; give a logit cache for validation");
+        if (train is CacheExampleSource a && val is CacheExampleSource b)
+        {
+            if (a.Manifest.Teacher != b.Manifest.Teacher)
+                throw new InvalidDataException($"{b.Name}: key 'teacher' differs from {a.Name}'s; validation must use the same teacher's logits");
+            if (a.Manifest.TokenizerFingerprint != b.Manifest.TokenizerFingerprint)
+                throw new InvalidDataException($"{b.Name}: key 'tokenizer_fingerprint' differs from {a.Name}'s; the two caches were tokenized differently");
+        }
+        return config;
+    }
+
+    /// <summary>AdamW over the fp32 masters in two groups: matrices with weight decay, vectors (norms, biases) without.</summary>
+    public static AdamW CreateOptimizer(LlamaForCausalLM master, OptimizerOptions o)
+    {
+        var parameters = master.parameters().ToArray();
+        var groups = new[]
+        {
+            new AdamW.ParamGroup(parameters.Where(p => p.dim() >= 2), o.Lr, o.Beta1, o.Beta2, o.Eps, o.WeightDecay),
+            new AdamW.ParamGroup(parameters.Where(p => p.dim() < 2), o.Lr, o.Beta1, o.Beta2, o.Eps, 0.0),
+        };
+        return new AdamW(groups, o.Lr, o.Beta1, o.Beta2, o.Eps, o.WeightDecay);
+    }
+
+    private static (string Path, TrainerState State)? FindResume(TrainConfig config)
+    {
+        var t = config.Trainer;
+        var checkpoints = Checkpoints.List(t.Out);
+        if (checkpoints.Count == 0) return null;
+        if (!t.Resume)
+            throw new InvalidDataException($"{t.Out}: the output folder already holds checkpoints; set resume to continue, or choose another folder");
+        var path = checkpoints[^1].Path;
+        var state = TrainerState.Load(Path.Combine(path, TrainerState.FileName));
+        if (state.Seed != t.Seed)
+            throw new InvalidDataException($"{path}: trainer.seed = {t.Seed} but the checkpoint was trained with seed {state.Seed}; the data order would differ");
+        if (state.GlobalBatch != t.GlobalBatch)
+            throw new InvalidDataException($"{path}: trainer.global_batch = {t.GlobalBatch} but the checkpoint was trained with {state.GlobalBatch}");
+        if (state.Step > t.Steps)
+            throw new InvalidDataException($"{path}: the checkpoint is at step {state.Step}, beyond trainer.steps = {t.Steps}");
+        return (path, state);
+    }
+}

@@ -1,0 +1,125 @@
+using System.Diagnostics;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Distill.Training;
+
+/// <summary>The optimizer steps of one run: batching, gradient accumulation, clipping, the update, logging, checkpoints.</summary>
+internal sealed class TrainingLoop(
+    TrainConfig config, TrainingModel model, AdamW optimizer, IExampleSource train, IExampleSource? val,
+    MetricsLog metrics, IProgress<TrainProgress>? progress, TrainerState start, string? startCheckpoint)
+{
+    private readonly DataOrder _order = new(train.Count, config.Trainer.Seed);
+    private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private readonly Parameter[] _masters = model.Master.parameters().ToArray();
+
+    public TrainerState State { get; private set; } = start;
+
+    public string? LastCheckpoint { get; private set; } = startCheckpoint;
+
+    public double LastLoss { get; private set; } = double.NaN;
+
+    public ValidationResult? LastValidation { get; private set; }
+
+    /// <summary>Runs the remaining steps; on cancellation saves a checkpoint (when a step was done) and throws.</summary>
+    public void Run(CancellationToken cancellationToken)
+    {
+        var t = config.Trainer;
+        var first = State.Step;
+        for (var step = State.Step; step < t.Steps; step++)
+        {
+            if (cancellationToken.IsCancellationRequested)
+            {
+                if (State.Step > first) Save("interrupted");
+                cancellationToken.ThrowIfCancellationRequested();
+            }
+            var outcome = Step(step);
+            State = State with
+            {
+                Step = step + 1,
+                ExamplesSeen = (long)(step + 1) * t.GlobalBatch,
+                SkippedSteps = State.SkippedSteps + (outcome.Skipped ? 1 : 0),
+            };
+            LastLoss = outcome.Loss;
+            Log(outcome);
+            var done = step + 1 == t.Steps;
+            if (val is not null && (done || (t.ValInterval > 0 && State.Step % t.ValInterval == 0))) Validate();
+            if (t.SaveInterval > 0 && State.Step % t.SaveInterval == 0) Save("saved");
+        }
+    }
+
+    private StepOutcome Step(int step)
+    {
+        using var scope = NewDisposeScope();
+        var t = config.Trainer;
+        var started = Stopwatch.GetTimestamp();
+        var indices = _order.Range((long)step * t.GlobalBatch, t.GlobalBatch);
+        model.ZeroGrad();
+        var (loss, kd, sft, tokens) = GradientAccumulator.Accumulate(model.Compute, train, indices, t.MicroBatch, config.Objective, t.ChunkSize);
+        model.CopyGradsToMasters();
+        var clip = config.Optimizer.GradClip > 0 ? config.Optimizer.GradClip : double.PositiveInfinity;
+        var gradNorm = nn.utils.clip_grad_norm_(_masters, clip);
+        var lr = LrSchedule.At(config.Optimizer, step, t.Steps);
+        var skipped = !double.IsFinite(loss) || !double.IsFinite(gradNorm);
+        if (skipped && !t.SkipNonfinite)
+            throw new NonFiniteLossException(step + 1, double.IsFinite(loss) ? "the gradient norm" : "the loss", LastCheckpoint);
+        if (!skipped)
+        {
+            foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
+            optimizer.step();
+            model.CopyMastersToCompute();
+        }
+        model.ZeroGrad();
+        var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+        return new StepOutcome(loss, kd, sft, gradNorm, lr, tokens, seconds, skipped);
+    }
+
+    private void Log(StepOutcome o)
+    {
+        var tokensPerSecond = o.Seconds > 0 ? o.Tokens / o.Seconds : 0;
+        var row = new Dictionary<string, object?>
+        {
+            ["step"] = State.Step, ["loss"] = o.Loss, ["kd"] = o.Kd, ["sft"] = o.Sft, ["lr"] = o.Lr,
+            ["tokens_per_s"] = tokensPerSecond, ["grad_norm"] = o.GradNorm,
+        };
+        if (o.Skipped) row["skipped"] = true;
+        metrics.Write(row);
+        progress?.Report(new TrainProgress(State.Step, config.Trainer.Steps, o.Loss, o.Kd, o.Sft, o.Lr, tokensPerSecond, o.GradNorm,
+            _clock.Elapsed, Message: o.Skipped ? $"step {State.Step}: non-finite loss or gradient, update skipped" : null));
+    }
+
+    private void Validate()
+    {
+        ValidationResult result;
+        model.Compute.eval();
+        try
+        {
+            result = Validator.Run(model.Compute, val!, config.Objective, config.Trainer.MicroBatch, config.Trainer.ChunkSize);
+        }
+        finally
+        {
+            model.Compute.train();
+        }
+        LastValidation = result;
+        metrics.Write(new Dictionary<string, object?>
+        {
+            ["step"] = State.Step, ["validation"] = true, ["loss"] = result.Loss, ["kd"] = result.Kd, ["sft"] = result.Sft,
+            ["accuracy"] = result.Accuracy, ["top1_agreement"] = result.Top1Agreement, ["tokens"] = result.Tokens,
+        });
+        progress?.Report(new TrainProgress(State.Step, config.Trainer.Steps, result.Loss, result.Kd, result.Sft, 0, 0, 0, _clock.Elapsed, result));
+        if (State.BestValLoss is { } best && !(result.Loss < best)) return;
+        State = State with { BestValLoss = result.Loss, BestStep = State.Step };
+        if (config.Trainer.SaveInterval > 0) Save("best");
+    }
+
+    /// <summary>Writes the checkpoint of the current step (if not already there) and prunes old ones.</summary>
+    public void Save(string reason)
+    {
+        if (Directory.Exists(Checkpoints.PathOf(config.Trainer.Out, State.Step))) return;
+        LastCheckpoint = Checkpoints.Save(config.Trainer.Out, model, optimizer, State);
+        Checkpoints.Prune(config.Trainer.Out, config.Trainer.KeepLast, State.BestStep);
+        progress?.Report(new TrainProgress(State.Step, config.Trainer.Steps, LastLoss, 0, 0, 0, 0, 0, _clock.Elapsed,
+            Message: $"checkpoint ({reason}): {LastCheckpoint}"));
+    }
+}

@@ -1,0 +1,64 @@
+using Distill.LogitCache;
+using Distill.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Distill.Tests.Training;
+
+public class MicroBatchTests
+{
+    // A: ids 5 6 7 8, targets at j = 1, 3; B: ids 9 10 11, targets at j = 1, 2; position 0 of B is marked but can never be a target.
+    private static readonly TrainingExample A = new([5, 6, 7, 8], [0, 1, 0, 1]);
+    private static readonly TrainingExample B = new([9, 10, 11], [1, 1, 1]);
+
+    [Fact]
+    public void Build_Should_Pad_Right_And_Gather_The_Shifted_Targets()
+    {
+        using var scope = NewDisposeScope();
+        using var source = new InMemoryExampleSource("mem", [A, B]);
+        var batch = MicroBatch.Build(source, [0, 1], CPU, withTeacher: false);
+        Assert.Equal(new long[] { 5, 6, 7, 8, 9, 10, 11, MicroBatch.PadId }, batch.InputIds.data<long>().ToArray());
+        Assert.Equal(new long[] { 2, 4 }, batch.InputIds.shape);
+        Assert.Equal(new long[] { 1, 1, 1, 1, 1, 1, 1, 0 }, batch.AttentionMask!.data<long>().ToArray());
+        // Target j of example b is predicted by hidden row b·T + j − 1 (T = 4).
+        Assert.Equal(new long[] { 0, 2, 4, 5 }, batch.HiddenRows.data<long>().ToArray());
+        Assert.Equal(new long[] { 6, 8, 10, 11 }, batch.Targets.Labels.data<long>().ToArray());
+        Assert.Null(batch.Targets.Mask);
+        Assert.Null(batch.Targets.Teacher);
+        Assert.Equal(4, batch.SupervisedTokens);
+        Assert.Equal(7, batch.Tokens);
+    }
+
+    [Fact]
+    public void Build_Should_Leave_The_Attention_Mask_Out_When_Nothing_Is_Padded()
+    {
+        using var scope = NewDisposeScope();
+        using var source = new InMemoryExampleSource("mem", [A, A]);
+        var batch = MicroBatch.Build(source, [1, 0], CPU, withTeacher: false);
+        Assert.Null(batch.AttentionMask);
+        Assert.Equal(new long[] { 0, 2, 4, 6 }, batch.HiddenRows.data<long>().ToArray());
+    }
+
+    [Fact]
+    public void Build_Should_Align_Teacher_Rows_With_Targets_In_Batch_Order()
+    {
+        using var folder = new TempFolder();
+        // Each teacher row's first id encodes (example, position) as 10·example + position, so alignment is visible.
+        var examples = new[] { new CacheExample([5, 6, 7, 8], [0, 1, 0, 1], 2, [11, 40, 13, 40], [0, -1, 0, -2], [0.5f, 0.25f]),
+                               new CacheExample([9, 10, 11], [0, 1, 1], 2, [21, 40, 22, 41], [0, -1, 0, -1], [1, 2]) };
+        var settings = CacheManifest.Create(new TeacherFingerprint("c", "w", 50), "", "", new DataSource("d", new string('a', 64)), 2, "f32", 16, 2);
+        var writer = LogitCacheWriter.Open(folder.Path, settings);
+        foreach (var e in examples) writer.Add(e);
+        writer.Complete();
+
+        using var scope = NewDisposeScope();
+        using var source = new CacheExampleSource(folder.Path, topK: 1);
+        var batch = MicroBatch.Build(source, [1, 0], CPU, withTeacher: true);
+        var teacher = batch.Targets.Teacher!;
+        Assert.Equal(new long[] { 10, 11, 6, 8 }, batch.Targets.Labels.data<long>().ToArray());
+        Assert.Equal(new long[] { 21, 22, 11, 13 }, teacher.TopkIds!.data<long>().ToArray());
+        Assert.Equal(new long[] { 4, 1 }, teacher.TopkIds.shape);
+        Assert.Equal(new[] { 1f, 2f, 0.5f, 0.25f }, teacher.LogSumExp!.data<float>().ToArray());
+        Assert.Equal(new long[] { 0, 1, 4, 6 }, batch.HiddenRows.data<long>().ToArray());
+    }
+}
