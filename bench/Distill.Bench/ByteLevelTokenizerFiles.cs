@@ -1,6 +1,6 @@
 using System.Text;
 using System.Text.Json;
-using Distill.Text.Tokenization;
+using ByteLevelAlphabet = Distill.Text.Tokenization.ByteLevelAlphabet;
 
 namespace Distill.Bench;
 
