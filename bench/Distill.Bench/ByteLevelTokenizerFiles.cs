@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using ByteLevelAlphabet = Distill.Text.Tokenization.ByteLevelAlphabet;
 
 namespace Distill.Bench;
 
@@ -53,7 +54,7 @@ internal static class ByteLevelTokenizerFiles
 
     private static int WriteModel(Utf8JsonWriter json, List<byte[]> tokens)
     {
-        var byteToChar = ByteToChar();
+        var byteToChar = ByteLevelAlphabet.ByteToChar;
         string Spell(byte[] bytes) => string.Concat(bytes.Select(b => byteToChar[b]));
         json.WriteStartObject("model");
         json.WriteString("type", "BPE");
@@ -143,18 +144,5 @@ internal static class ByteLevelTokenizerFiles
         json.WriteBoolean("trim_offsets", trimOffsets);
         json.WriteBoolean("use_regex", useRegex);
         json.WriteEndObject();
-    }
-
-    /// <summary>GPT-2's printable stand-ins for bytes: printable Latin-1 bytes are themselves, the other 68 take U+0100 onwards.</summary>
-    private static char[] ByteToChar()
-    {
-        var table = new char[256];
-        int next = 256;
-        for (int b = 0; b < 256; b++)
-        {
-            bool printable = b is >= '!' and <= '~' or >= 0xA1 and <= 0xAC or >= 0xAE and <= 0xFF;
-            table[b] = printable ? (char)b : (char)next++;
-        }
-        return table;
     }
 }

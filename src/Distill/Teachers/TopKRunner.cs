@@ -44,7 +44,11 @@ public static class TopKRunner
     /// Merges the part manifests of a sliced run into manifest.json (<see cref="CacheFolder.Merge"/>); with no parts and a
     /// whole manifest, returns it unchanged.
     /// </summary>
-    public static CacheManifest Merge(string cacheDir) => CacheFolder.Merge(cacheDir);
+    public static CacheManifest Merge(string cacheDir)
+    {
+        if (!Directory.Exists(cacheDir)) throw new DirectoryNotFoundException($"{cacheDir}: cache folder not found");
+        return CacheFolder.Merge(cacheDir);
+    }
 
     // The first pass: every usable example's length and line, so the manifest knows the example count before any shard
     // exists and the second pass can start reading at the slice's first line.

@@ -134,6 +134,25 @@ public class TopKRunnerTests
     }
 
     [Fact]
+    public void Rerun_After_Losing_A_Shard_Inside_A_Window_Should_Redo_It_Byte_Identical()
+    {
+        using var t = new TinyTeacher(conversations: 9);
+        // One example per shard (byte budget), four per window: the resume point falls inside a window.
+        var options = Options(t, t.Sub("cache")) with { Writer = new LogitCacheWriterOptions(ExamplesPerShard: 4, MaxShardBytes: 1), WindowExamples = 4 };
+        TopKRunner.Run(options);
+        Directory.CreateDirectory(t.Sub("expected"));
+        foreach (var file in Directory.GetFiles(t.Sub("cache"))) File.Copy(file, Path.Combine(t.Sub("expected"), Path.GetFileName(file)));
+        using (var reader = LogitCacheReader.Open(t.Sub("cache")))
+            File.Delete(Path.Combine(t.Sub("cache"), reader.Manifest.Shards[5].File));
+
+        var result = TopKRunner.Run(options);
+
+        Assert.Equal(5, result.ExamplesResumed);
+        Assert.Equal(4, result.ExamplesComputed);
+        AssertSameFiles(t.Sub("expected"), t.Sub("cache"));
+    }
+
+    [Fact]
     public void Rerun_With_Other_Settings_Into_The_Same_Folder_Should_Name_The_Key()
     {
         using var t = new TinyTeacher(conversations: 3);
