@@ -72,6 +72,7 @@ public static class EvalCommand
         if (o.Cache is not null)
         {
             using var source = new CacheExampleSource(o.Cache, null);
+            StudentCompatibility.Check(student.Config, o.Model, source);
             metrics = Evaluator.Run(student, examples, source, o.BatchSize);
         }
         else if (o.Teacher is not null)
