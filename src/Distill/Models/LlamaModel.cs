@@ -80,10 +80,13 @@ public sealed class LlamaModel : nn.Module<CausalLMInput, CausalLMOutput>
             throw new ArgumentException("InputIds must hold at least one token per row");
         if (input.AttentionMask is { } mask && !mask.shape.SequenceEqual(ids.shape))
             throw new ArgumentException($"AttentionMask [{string.Join(", ", mask.shape)}] must match InputIds [{string.Join(", ", ids.shape)}]");
-        if (input.Cache is { } cache && input.AttentionMask is not null)
-            throw new ArgumentException("a KV cache needs unpadded input: AttentionMask must be null");
-        if (input.Cache is { } c && c.Layers != _config.NumHiddenLayers)
-            throw new ArgumentException($"the KV cache has {c.Layers} layers but the model {_config.NumHiddenLayers}");
+        if (input.Cache is { } cache)
+        {
+            if (input.AttentionMask is not null)
+                throw new ArgumentException("a KV cache needs unpadded input: AttentionMask must be null");
+            if (cache.Layers != _config.NumHiddenLayers)
+                throw new ArgumentException($"the KV cache has {cache.Layers} layers but the model {_config.NumHiddenLayers}");
+        }
         using var scope = NewDisposeScope();
         var (min, max) = (ids.min().item<long>(), ids.max().item<long>());
         if (min < 0 || max >= _config.VocabSize)

@@ -116,6 +116,18 @@ public sealed class GreedyTests
     }
 
     [Fact]
+    public void Forward_Should_Reject_A_Cache_With_Another_Layer_Count()
+    {
+        using var model = Model("LlamaForCausalLM");
+        using var cache = new KvCache(model.Config.NumHiddenLayers + 1);
+        using var ids = tensor(new long[,] { { 1, 2, 3 } });
+
+        var error = Assert.Throws<ArgumentException>(() => model.Forward(new CausalLMInput { InputIds = ids, Cache = cache }));
+
+        Assert.Contains("3 layers", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Many_Generations_Should_Leave_The_Live_Tensor_Count_Flat()
     {
         var json = TinyModels.ConfigJson();
