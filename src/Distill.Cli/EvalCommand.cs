@@ -2,11 +2,6 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using Distill.Evaluation;
-using Distill.Models;
-using Distill.Tensors;
-using Distill.Text.Conversations;
-using Distill.Text.Tokenization;
-using Distill.Training;
 
 namespace Distill.Cli;
 
@@ -40,56 +35,25 @@ public static class EvalCommand
         };
         command.SetAction(result => TopKCommand.Guard(result, "distill eval", () =>
         {
-            var options = new Options(
-                result.GetValue(model)!.FullName, result.GetValue(data)!.FullName, result.GetValue(teacher)?.FullName,
-                result.GetValue(cache)?.FullName, result.GetValue(generate), result.GetValue(maxNewTokens), result.GetValue(batchSize),
-                result.GetValue(chatFormat), result.GetValue(device)!, result.GetValue(dtype)!);
-            var metrics = Run(options);
+            var metrics = EvalRunner.Run(new EvalOptions
+            {
+                Model = result.GetValue(model)!.FullName,
+                Data = result.GetValue(data)!.FullName,
+                Teacher = result.GetValue(teacher)?.FullName,
+                Cache = result.GetValue(cache)?.FullName,
+                Generate = result.GetValue(generate),
+                MaxNewTokens = result.GetValue(maxNewTokens),
+                BatchSize = result.GetValue(batchSize),
+                ChatFormat = result.GetValue(chatFormat),
+                Device = result.GetValue(device)!,
+                DType = result.GetValue(dtype)!,
+            });
             var output = result.InvocationConfiguration.Output;
             if (result.GetValue(json)) output.WriteLine(JsonSerializer.Serialize(metrics, Json));
             else WriteTable(output, metrics);
             return 0;
         }));
         return command;
-    }
-
-    private static EvalResult Run(Options o)
-    {
-        if (o.Teacher is not null && o.Cache is not null)
-            throw new ArgumentException("give --teacher or --cache, not both");
-        if (o.BatchSize < 1) throw new ArgumentException($"--batch-size {o.BatchSize} must be >= 1");
-        if (o.MaxNewTokens < 1) throw new ArgumentException($"--max-new-tokens {o.MaxNewTokens} must be >= 1");
-        if (!File.Exists(o.Data)) throw new FileNotFoundException($"{o.Data}: held-out data not found", o.Data);
-        var device = Devices.Parse(o.Device);
-        var dtype = Devices.ParseComputeDType(o.DType);
-        var chat = ChatTokenizer.Load(o.Model, o.ChatFormat);
-        var conversations = ConversationReader.Open(o.Data).Read().ToList();
-        var examples = chat.BuildAll(conversations).Select(e => new TrainingExample(e.InputIds, e.LossMask)).ToList();
-        if (examples.Count == 0) throw new InvalidDataException($"{o.Data}: no conversations");
-        using var student = HfModelFolder.Load(o.Model, device, dtype);
-        student.eval();
-        EvalResult metrics;
-        if (o.Cache is not null)
-        {
-            using var source = new CacheExampleSource(o.Cache, null);
-            StudentCompatibility.Check(student.Config, o.Model, source);
-            metrics = Evaluator.Run(student, examples, source, o.BatchSize);
-        }
-        else if (o.Teacher is not null)
-        {
-            if (HfTokenizer.Load(o.Teacher).Fingerprint != chat.Tokenizer.Fingerprint)
-                throw new InvalidDataException($"{o.Teacher}: the teacher's tokenizer differs from the model's; KL needs one tokenizer");
-            using var teacherModel = HfModelFolder.Load(o.Teacher, device, dtype);
-            teacherModel.eval();
-            metrics = Evaluator.Run(student, examples, teacherModel, o.BatchSize);
-        }
-        else
-        {
-            metrics = Evaluator.Run(student, examples, teacher: null, o.BatchSize);
-        }
-        if (!o.Generate) return metrics;
-        var stop = GenerationEval.StopIds(student.Config, chat);
-        return metrics with { Generation = GenerationEval.Run(student, chat, conversations, o.MaxNewTokens, stop) };
     }
 
     private static void WriteTable(TextWriter output, EvalResult r)
@@ -119,7 +83,4 @@ public static class EvalCommand
     private static string Format(double value) => value.ToString("0.0000", CultureInfo.InvariantCulture);
 
     private static string Format(long value) => value.ToString(CultureInfo.InvariantCulture);
-
-    private sealed record Options(string Model, string Data, string? Teacher, string? Cache, bool Generate, int MaxNewTokens,
-        int BatchSize, string? ChatFormat, string Device, string DType);
 }
