@@ -1,3 +1,4 @@
+using Distill.Generation;
 using static TorchSharp.torch;
 
 namespace Distill.Models;
@@ -5,5 +6,7 @@ namespace Distill.Models;
 /// <summary>What every layer's attention shares for one forward pass.</summary>
 /// <param name="Cos">[B, T, D] rotary cosines in the model dtype.</param>
 /// <param name="Sin">[B, T, D] rotary sines in the model dtype.</param>
-/// <param name="Mask">[B, 1, T, T] bool, true where query t may attend to key s; null means plain causal.</param>
-public sealed record AttentionContext(Tensor Cos, Tensor Sin, Tensor? Mask);
+/// <param name="Mask">[B, 1, T, T] bool, true where query t may attend to key s; null means plain causal.
+/// With a cache: [1, 1, T, S + T] over the cached and new keys, never null.</param>
+/// <param name="Cache">Earlier keys and values, which each layer extends; null for a plain forward pass.</param>
+public sealed record AttentionContext(Tensor Cos, Tensor Sin, Tensor? Mask, KvCache? Cache = null);

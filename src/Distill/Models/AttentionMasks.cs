@@ -40,4 +40,19 @@ public static class AttentionMasks
         batched = batched.logical_or(eye(length, dtype: ScalarType.Bool, device: device).unsqueeze(0));
         return batched.unsqueeze(1).MoveToOuterDisposeScope();
     }
+
+    /// <summary>
+    /// [1, 1, T, S + T] bool for T new queries after S cached keys: query t (at position S + t) may attend key s
+    /// when s ≤ S + t and, with a sliding window W, S + t − s &lt; W. Never null: the causal flag of
+    /// scaled_dot_product_attention aligns its triangle to the top left, which is wrong once S &gt; 0.
+    /// </summary>
+    public static Tensor Cached(long past, long length, int? slidingWindow, Device device)
+    {
+        using var scope = NewDisposeScope();
+        var query = arange(past, past + length, dtype: ScalarType.Int64, device: device).unsqueeze(1); // [T, 1]
+        var key = arange(past + length, dtype: ScalarType.Int64, device: device).unsqueeze(0);         // [1, S + T]
+        var allowed = key.le(query);
+        if (slidingWindow is { } w) allowed = allowed.logical_and((query - key).lt(w));
+        return allowed.unsqueeze(0).unsqueeze(0).MoveToOuterDisposeScope();
+    }
 }

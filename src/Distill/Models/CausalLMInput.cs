@@ -1,3 +1,4 @@
+using Distill.Generation;
 using static TorchSharp.torch;
 
 namespace Distill.Models;
@@ -16,4 +17,10 @@ public sealed record CausalLMInput
 
     /// <summary>True also returns the embeddings and every layer's output (the last one after the final norm).</summary>
     public bool OutputHiddenStates { get; init; }
+
+    /// <summary>
+    /// Keys and values of earlier positions: the tokens of <see cref="InputIds"/> continue them (positions S.., where S
+    /// is <see cref="KvCache.Length"/>) and are appended to them. Needs unpadded input (no <see cref="AttentionMask"/>).
+    /// </summary>
+    public KvCache? Cache { get; init; }
 }

@@ -14,14 +14,17 @@ public sealed class LlamaAttention : nn.Module<Tensor, AttentionContext, Tensor>
     private readonly int _kvHeads;
     private readonly int _headDim;
     private readonly double _dropout;
+    private readonly int _layerIndex;
 
     /// <summary>HF names: q_proj [H·D, hidden], k_proj/v_proj [KV·D, hidden], o_proj [hidden, H·D].</summary>
     private readonly Linear q_proj, k_proj, v_proj, o_proj;
 
-    /// <summary>Creates the projections for <paramref name="config"/> on <paramref name="device"/> in <paramref name="dtype"/>.</summary>
-    public LlamaAttention(LlamaConfig config, Device? device = null, ScalarType dtype = ScalarType.Float32)
+    /// <summary>Creates the projections for <paramref name="config"/> on <paramref name="device"/> in <paramref name="dtype"/>;
+    /// <paramref name="layerIndex"/> says which slot of a <see cref="Generation.KvCache"/> is this layer's.</summary>
+    public LlamaAttention(LlamaConfig config, Device? device = null, ScalarType dtype = ScalarType.Float32, int layerIndex = 0)
         : base(nameof(LlamaAttention))
     {
+        _layerIndex = layerIndex;
         _heads = config.NumAttentionHeads;
         _kvHeads = config.KeyValueHeads;
         _headDim = config.HeadDimension;
@@ -45,6 +48,7 @@ public sealed class LlamaAttention : nn.Module<Tensor, AttentionContext, Tensor>
         var v = v_proj.forward(hidden).view(b, t, _kvHeads, _headDim).transpose(1, 2);
         q = LlamaRotaryEmbedding.Apply(q, context.Cos, context.Sin);
         k = LlamaRotaryEmbedding.Apply(k, context.Cos, context.Sin);
+        if (context.Cache is { } cache) (k, v) = cache.Append(_layerIndex, k, v); // [B, KV, S + T, D]
         if (_kvHeads != _heads)
         {
             // TorchSharp 0.107's scaled_dot_product_attention has no enable_gqa: query head h reads kv head h / group.

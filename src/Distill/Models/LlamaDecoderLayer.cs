@@ -18,11 +18,11 @@ public sealed class LlamaDecoderLayer : nn.Module<Tensor, AttentionContext, Tens
     /// <summary>Norm before the MLP.</summary>
     private readonly LlamaRMSNorm post_attention_layernorm;
 
-    /// <summary>Creates one block for <paramref name="config"/>.</summary>
-    public LlamaDecoderLayer(LlamaConfig config, Device? device = null, ScalarType dtype = ScalarType.Float32)
+    /// <summary>Creates block <paramref name="layerIndex"/> for <paramref name="config"/>.</summary>
+    public LlamaDecoderLayer(LlamaConfig config, Device? device = null, ScalarType dtype = ScalarType.Float32, int layerIndex = 0)
         : base(nameof(LlamaDecoderLayer))
     {
-        self_attn = new LlamaAttention(config, device, dtype);
+        self_attn = new LlamaAttention(config, device, dtype, layerIndex);
         mlp = new LlamaMLP(config, device, dtype);
         input_layernorm = new LlamaRMSNorm(config.HiddenSize, config.RmsNormEps, device, dtype);
         post_attention_layernorm = new LlamaRMSNorm(config.HiddenSize, config.RmsNormEps, device, dtype);

@@ -30,7 +30,7 @@ public sealed class LlamaModel : nn.Module<CausalLMInput, CausalLMOutput>
         long? paddingIdx = config.PadTokenId is [var pad] && pad >= 0 && pad < config.VocabSize ? pad : null;
         embed_tokens = nn.Embedding(config.VocabSize, config.HiddenSize, paddingIdx, device: device, dtype: dtype);
         layers = nn.ModuleList(Enumerable.Range(0, config.NumHiddenLayers)
-            .Select(_ => new LlamaDecoderLayer(config, device, dtype)).ToArray());
+            .Select(i => new LlamaDecoderLayer(config, device, dtype, i)).ToArray());
         norm = new LlamaRMSNorm(config.HiddenSize, config.RmsNormEps, device, dtype);
         rotary_emb = new LlamaRotaryEmbedding(config, device);
         RegisterComponents();
@@ -47,10 +47,15 @@ public sealed class LlamaModel : nn.Module<CausalLMInput, CausalLMOutput>
         using var scope = NewDisposeScope();
         var (batch, length) = (ids.shape[0], ids.shape[1]);
         var hidden = embed_tokens.forward(ids); // [B, T, hidden]
-        var positions = AttentionMasks.PositionIds(input.AttentionMask, batch, length, ids.device);
+        var past = input.Cache?.Length ?? 0;
+        var positions = input.Cache is null
+            ? AttentionMasks.PositionIds(input.AttentionMask, batch, length, ids.device)
+            : arange(past, past + length, dtype: ScalarType.Int64, device: ids.device).unsqueeze(0).expand(batch, length);
         var (cos, sin) = rotary_emb.forward(positions, hidden.dtype);
-        var mask = AttentionMasks.Build(input.AttentionMask, length, _config.EffectiveSlidingWindow, ids.device);
-        var context = new AttentionContext(cos, sin, mask);
+        var mask = input.Cache is null
+            ? AttentionMasks.Build(input.AttentionMask, length, _config.EffectiveSlidingWindow, ids.device)
+            : AttentionMasks.Cached(past, length, _config.EffectiveSlidingWindow, ids.device);
+        var context = new AttentionContext(cos, sin, mask, input.Cache);
         var states = input.OutputHiddenStates ? new List<Tensor>() : null;
         foreach (var layer in layers)
         {
@@ -75,6 +80,13 @@ public sealed class LlamaModel : nn.Module<CausalLMInput, CausalLMOutput>
             throw new ArgumentException("InputIds must hold at least one token per row");
         if (input.AttentionMask is { } mask && !mask.shape.SequenceEqual(ids.shape))
             throw new ArgumentException($"AttentionMask [{string.Join(", ", mask.shape)}] must match InputIds [{string.Join(", ", ids.shape)}]");
+        if (input.Cache is { } cache)
+        {
+            if (input.AttentionMask is not null)
+                throw new ArgumentException("a KV cache needs unpadded input: AttentionMask must be null");
+            if (cache.Layers != _config.NumHiddenLayers)
+                throw new ArgumentException($"the KV cache has {cache.Layers} layers but the model {_config.NumHiddenLayers}");
+        }
         using var scope = NewDisposeScope();
         var (min, max) = (ids.min().item<long>(), ids.max().item<long>());
         if (min < 0 || max >= _config.VocabSize)
