@@ -21,7 +21,7 @@ public sealed record DemoOptions(
     string SampleRoot,
     string Out,
     int Seeds = 1,
-    int Steps = 600,
+    int Steps = 1000,
     int GlobalBatch = 16,
     double Lr = 3e-3,
     int TopK = 32,
