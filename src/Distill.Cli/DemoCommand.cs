@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Distill.Samples;
 
 namespace Distill.Cli;
 
@@ -6,12 +7,78 @@ internal static class DemoCommand
 {
     public static Command Create()
     {
-        var command = new Command("demo", "Run the whole offline distillation pipeline on the bundled sample (not yet available: see issue 6)");
-        command.SetAction(_ =>
+        var regenerate = new Option<string?>("--regenerate-sample")
         {
-            Console.Error.WriteLine("distill demo: not available yet; the pipeline stages land first (issue 6).");
-            return 2;
+            Description = "rewrite DIR/data/{train,heldout}.jsonl and DIR/teacher's tokenizer files from the generator (maintainers only)",
+            Hidden = true,
+        };
+        var command = new Command("demo", "Run the whole offline pipeline on the bundled sample: teacher top-K, SFT vs KD+SFT students, held-out table and report");
+        var initTeacher = new Option<string?>("--init-teacher")
+        {
+            Description = "write the randomly initialised sample teacher (from DIR's tokenizer) into DIR, before distill train (maintainers only)",
+            Hidden = true,
+        };
+        var outDir = new Option<string>("--out") { Description = "output folder", DefaultValueFactory = _ => "distill-demo" };
+        var full = new Option<bool>("--full") { Description = "repeat the students over 3 seeds and report mean ± std" };
+        var sample = new Option<string?>("--sample") { Description = "the sample folder (default: samples/ of the source tree, searched upwards)" };
+        var steps = new Option<int?>("--steps") { Description = "S, the SFT student's steps (KD+SFT runs 0.7·S and S)" };
+        command.Options.Add(outDir);
+        command.Options.Add(full);
+        command.Options.Add(sample);
+        command.Options.Add(steps);
+        command.Options.Add(regenerate);
+        command.Options.Add(initTeacher);
+        command.SetAction(parse =>
+        {
+            if (parse.GetValue(regenerate) is { } regenerateRoot)
+            {
+                string data = Path.Combine(regenerateRoot, "data");
+                SampleGenerator.Write(data);
+                int vocab = SampleTokenizer.Write(Path.Combine(regenerateRoot, "teacher"), Path.Combine(data, "train.jsonl"));
+                parse.InvocationConfiguration.Output.WriteLine($"wrote {data} and the tokenizer (vocab_size {vocab}) in {Path.Combine(regenerateRoot, "teacher")}");
+                return 0;
+            }
+            if (parse.GetValue(initTeacher) is { } dir)
+            {
+                var config = SampleModels.Config(SampleModels.VocabSize(dir), hidden: 160, layers: 4, heads: 5, intermediate: 448);
+                string tokenizer = Path.Combine(Path.GetTempPath(), $"distill-sample-tokenizer-{Guid.NewGuid():N}");
+                Directory.CreateDirectory(tokenizer);
+                foreach (var f in new[] { "tokenizer.json", "tokenizer_config.json" })
+                    File.Copy(Path.Combine(dir, f), Path.Combine(tokenizer, f));
+                SampleModels.Initialise(dir, config, tokenizer, seed: 6);
+                Directory.Delete(tokenizer, recursive: true);
+                parse.InvocationConfiguration.Output.WriteLine($"wrote a random teacher into {dir}");
+                return 0;
+            }
+            string? root = parse.GetValue(sample) ?? FindSample();
+            if (root is null || !File.Exists(Path.Combine(root, "data", "train.jsonl")))
+            {
+                parse.InvocationConfiguration.Error.WriteLine("distill demo: the sample folder (data/train.jsonl, teacher/) was not found; pass --sample DIR");
+                return 2;
+            }
+            var options = new DemoOptions(root, parse.GetValue(outDir)!, Seeds: parse.GetValue(full) ? 3 : 1);
+            if (parse.GetValue(steps) is { } s) options = options with { Steps = s };
+            var output = parse.InvocationConfiguration.Output;
+            var runs = Demo.Run(options, output);
+            output.WriteLine();
+            output.Write(DemoReport.Text(runs));
+            output.WriteLine(DemoReport.Verdict(runs));
+            output.WriteLine($"report: {Path.Combine(options.Out, DemoReport.ReportFile)}");
+            return 0;
         });
         return command;
+    }
+
+    private static string? FindSample()
+    {
+        foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
+        {
+            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
+            {
+                string candidate = Path.Combine(dir.FullName, "samples");
+                if (File.Exists(Path.Combine(candidate, "data", "train.jsonl"))) return candidate;
+            }
+        }
+        return null;
     }
 }

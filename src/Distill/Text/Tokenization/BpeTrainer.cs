@@ -1,23 +1,27 @@
-using System.Text;
 using System.Text.RegularExpressions;
 
-namespace Distill.Bench;
+namespace Distill.Text.Tokenization;
 
 /// <summary>
-/// A small byte-level BPE trainer, enough to give the tokenizer benchmark a realistic vocabulary without a
+/// A small byte-level BPE trainer, enough to give a benchmark or the bundled sample a vocabulary without a
 /// download: the text is cut into words by the Llama 3 regex, each word starts as its UTF-8 bytes (token b is
 /// byte b), and the most frequent adjacent pair is merged into a new token until the vocabulary is full or no
 /// pair occurs twice. Only the words holding the merged pair are revisited, and the best pair comes from a
 /// max-heap with lazily discarded stale counts, so a 32k vocabulary takes seconds, not hours.
 /// </summary>
-internal static class BpeTrainer
+public static class BpeTrainer
 {
+    /// <summary>Llama 3's pre-tokenizer pattern: contractions, letter runs, digit runs of up to three, punctuation, whitespace.</summary>
     public const string Llama3Regex =
         @"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";
 
     /// <summary>Token byte strings by id: ids 0–255 are the single bytes, later ids in the order they were learned.</summary>
+    /// <param name="documents">The training text.</param>
+    /// <param name="vocabSize">The vocabulary size to stop at (at least 256); fewer tokens come back when no pair occurs twice.</param>
     public static List<byte[]> Train(IEnumerable<string> documents, int vocabSize)
     {
+        ArgumentNullException.ThrowIfNull(documents);
+        ArgumentOutOfRangeException.ThrowIfLessThan(vocabSize, 256);
         var (words, counts) = CountWords(documents);
         var tokens = Enumerable.Range(0, 256).Select(b => new[] { (byte)b }).ToList();
         var idOf = tokens.Select((t, id) => (Key(t), id)).ToDictionary(p => p.Item1, p => p.id);
@@ -66,7 +70,7 @@ internal static class BpeTrainer
             foreach (Match m in regex.Matches(document))
                 frequency[m.Value] = frequency.GetValueOrDefault(m.Value) + 1;
         }
-        var words = frequency.Keys.Select(w => Encoding.UTF8.GetBytes(w).Select(b => (int)b).ToArray()).ToArray();
+        var words = frequency.Keys.Select(w => System.Text.Encoding.UTF8.GetBytes(w).Select(b => (int)b).ToArray()).ToArray();
         return (words, frequency.Values.ToArray());
     }
 
@@ -106,5 +110,5 @@ internal static class BpeTrainer
     }
 
     /// <summary>A byte string as a dictionary key (Latin-1 maps each byte to one char).</summary>
-    public static string Key(byte[] bytes) => Encoding.Latin1.GetString(bytes);
+    public static string Key(byte[] bytes) => System.Text.Encoding.Latin1.GetString(bytes);
 }

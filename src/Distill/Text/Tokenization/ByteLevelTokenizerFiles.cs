@@ -1,8 +1,6 @@
-using System.Text;
 using System.Text.Json;
-using ByteLevelAlphabet = Distill.Text.Tokenization.ByteLevelAlphabet;
 
-namespace Distill.Bench;
+namespace Distill.Text.Tokenization;
 
 /// <summary>
 /// Writes a trained byte-level vocabulary in two layouts that must encode alike: a Hugging Face tokenizer.json
@@ -11,20 +9,25 @@ namespace Distill.Bench;
 /// are every split of a token into two tokens, ranked by the merged token's id: then "lowest-ranked merge
 /// first" and tiktoken's "lowest-ranked adjacent concatenation first" pick the same merges.
 /// </summary>
-internal static class ByteLevelTokenizerFiles
+public static class ByteLevelTokenizerFiles
 {
-    public const string BeginOfText = "<|begin_of_text|>", EndOfText = "<|end_of_text|>";
+    /// <summary>Llama 3's special tokens, the default for <see cref="WriteTokenizerJson"/>.</summary>
+    public static readonly IReadOnlyList<string> Llama3SpecialTokens = ["<|begin_of_text|>", "<|end_of_text|>"];
 
     /// <summary>Writes <paramref name="folder"/>/tokenizer.json; returns the number of merges written.</summary>
-    public static int WriteTokenizerJson(string folder, List<byte[]> tokens)
+    /// <param name="folder">An existing folder.</param>
+    /// <param name="tokens">Token byte strings by id, as <see cref="BpeTrainer.Train"/> returns them.</param>
+    /// <param name="specialTokens">Special tokens, given ids just past the vocabulary in this order (default Llama 3's).</param>
+    public static int WriteTokenizerJson(string folder, List<byte[]> tokens, IReadOnlyList<string>? specialTokens = null)
     {
+        ArgumentNullException.ThrowIfNull(tokens);
         using var stream = File.Create(Path.Combine(folder, "tokenizer.json"));
         using var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true });
         json.WriteStartObject();
         json.WriteString("version", "1.0");
         json.WriteNull("truncation");
         json.WriteNull("padding");
-        WriteAddedTokens(json, tokens.Count);
+        WriteAddedTokens(json, SpecialTokens(tokens.Count, specialTokens ?? Llama3SpecialTokens));
         json.WriteNull("normalizer");
         WritePreTokenizer(json);
         WriteByteLevel(json, "post_processor", addPrefixSpace: true, trimOffsets: false, useRegex: true);
@@ -34,10 +37,10 @@ internal static class ByteLevelTokenizerFiles
         return merges;
     }
 
-    private static void WriteAddedTokens(Utf8JsonWriter json, int vocabCount)
+    private static void WriteAddedTokens(Utf8JsonWriter json, (int Id, string Content)[] specials)
     {
         json.WriteStartArray("added_tokens");
-        foreach (var (id, content) in SpecialTokens(vocabCount))
+        foreach (var (id, content) in specials)
         {
             json.WriteStartObject();
             json.WriteNumber("id", id);
@@ -86,14 +89,16 @@ internal static class ByteLevelTokenizerFiles
     /// <summary>tiktoken's rank file: one "base64(bytes) rank" line per token.</summary>
     public static byte[] TiktokenRanks(List<byte[]> tokens)
     {
-        var text = new StringBuilder();
+        ArgumentNullException.ThrowIfNull(tokens);
+        var text = new System.Text.StringBuilder();
         for (int id = 0; id < tokens.Count; id++)
             text.Append(Convert.ToBase64String(tokens[id])).Append(' ').Append(id).Append('\n');
-        return Encoding.ASCII.GetBytes(text.ToString());
+        return System.Text.Encoding.ASCII.GetBytes(text.ToString());
     }
 
     /// <summary>The special tokens, with ids just past the trained vocabulary (as Llama 3 places them).</summary>
-    public static (int Id, string Content)[] SpecialTokens(int vocabCount) => [(vocabCount, BeginOfText), (vocabCount + 1, EndOfText)];
+    public static (int Id, string Content)[] SpecialTokens(int vocabCount, IReadOnlyList<string>? specialTokens = null) =>
+        [.. (specialTokens ?? Llama3SpecialTokens).Select((content, i) => (vocabCount + i, content))];
 
     private static List<(int Left, int Right)> Merges(List<byte[]> tokens)
     {

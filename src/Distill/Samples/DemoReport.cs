@@ -1,0 +1,91 @@
+using System.Globalization;
+using System.Text;
+using ScottPlot;
+
+namespace Distill.Samples;
+
+/// <summary>The demo's side-by-side table (mean ± std over seeds), report.md and val_loss.png.</summary>
+public static class DemoReport
+{
+    /// <summary>The report's file name in the output folder.</summary>
+    public const string ReportFile = "report.md";
+
+    /// <summary>The plot's file name in the output folder.</summary>
+    public const string PlotFile = "val_loss.png";
+
+    /// <summary>One row per model: name, steps, held-out loss and token accuracy as mean ± std over seeds.</summary>
+    public static IReadOnlyList<(string Name, int Steps, int Seeds, string Loss, string Accuracy)> Table(IReadOnlyList<DemoRun> runs)
+    {
+        ArgumentNullException.ThrowIfNull(runs);
+        return [.. runs.GroupBy(r => r.Name).Select(g => (g.Key, g.First().Steps, g.Count(),
+            MeanStd(g.Select(r => r.HeldOutLoss), "F4"), MeanStd(g.Select(r => 100 * r.TokenAccuracy), "F2") + " %"))];
+    }
+
+    /// <summary>The table as fixed-width text, for the terminal.</summary>
+    public static string Text(IReadOnlyList<DemoRun> runs)
+    {
+        var text = new StringBuilder();
+        text.AppendLine(CultureInfo.InvariantCulture, $"{"model",-12} {"steps",6} {"seeds",5}  {"held-out loss",-20} {"token accuracy",-20}");
+        foreach (var row in Table(runs))
+            text.AppendLine(CultureInfo.InvariantCulture, $"{row.Name,-12} {row.Steps,6} {row.Seeds,5}  {row.Loss,-20} {row.Accuracy,-20}");
+        return text.ToString();
+    }
+
+    /// <summary>Writes report.md and val_loss.png into <see cref="DemoOptions.Out"/>.</summary>
+    public static void Write(DemoOptions options, IReadOnlyList<DemoRun> runs)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(runs);
+        Plot(runs, Path.Combine(options.Out, PlotFile));
+        var md = new StringBuilder();
+        md.AppendLine("# distill demo").AppendLine();
+        md.AppendLine(CultureInfo.InvariantCulture, $"Student: hidden {options.Hidden}, {options.Layers} layers, {options.Heads} heads, mlp {options.Intermediate}; "
+            + $"S = {options.Steps} steps of {options.GlobalBatch} conversations; KD+SFT = fwd_kl top-{options.TopK}, kd weight 1, sft weight 0.4; "
+            + $"{options.Seeds} seed(s), mean ± std.").AppendLine();
+        md.AppendLine("Held-out loss is the cross-entropy per assistant token of data/heldout.jsonl (problems never seen in training).").AppendLine();
+        md.AppendLine("| model | steps | seeds | held-out loss | token accuracy |").AppendLine("|---|---:|---:|---:|---:|");
+        foreach (var row in Table(runs))
+            md.AppendLine(CultureInfo.InvariantCulture, $"| {row.Name} | {row.Steps} | {row.Seeds} | {row.Loss} | {row.Accuracy} |");
+        md.AppendLine().AppendLine(Verdict(runs)).AppendLine();
+        md.AppendLine(CultureInfo.InvariantCulture, $"![validation loss against step]({PlotFile})");
+        File.WriteAllText(Path.Combine(options.Out, ReportFile), md.ToString());
+    }
+
+    /// <summary>Whether KD+SFT at 0.7·S matched SFT at S on held-out loss, stated either way with the numbers.</summary>
+    public static string Verdict(IReadOnlyList<DemoRun> runs)
+    {
+        ArgumentNullException.ThrowIfNull(runs);
+        double Mean(string name) => runs.Where(r => r.Name == name).Select(r => r.HeldOutLoss).DefaultIfEmpty(double.NaN).Average();
+        double sft = Mean("sft"), shortKd = Mean("kd+sft 0.7S"), fullKd = Mean("kd+sft S");
+        string F(double x) => x.ToString("F4", CultureInfo.InvariantCulture);
+        string a = shortKd <= sft ? "matched or beat" : "did not match";
+        string b = fullKd < sft ? "beat" : "did not beat";
+        return $"KD+SFT at 70% of the steps {a} SFT at 100% on held-out loss ({F(shortKd)} vs {F(sft)}); KD+SFT at 100% {b} SFT ({F(fullKd)} vs {F(sft)}).";
+    }
+
+    private static void Plot(IReadOnlyList<DemoRun> runs, string path)
+    {
+        var plot = new Plot();
+        foreach (var run in runs.Where(r => r.Curve.Count > 0))
+        {
+            var line = plot.Add.Scatter(run.Curve.Select(p => (double)p.Step).ToArray(), run.Curve.Select(p => p.Loss).ToArray());
+            line.LegendText = $"{run.Name} (seed {run.Seed})";
+        }
+        if (runs.FirstOrDefault(r => r.Name == "teacher") is { } teacher)
+            plot.Add.HorizontalLine(teacher.HeldOutLoss).LegendText = "teacher";
+        plot.XLabel("step");
+        plot.YLabel("held-out cross-entropy per token");
+        plot.ShowLegend();
+        plot.SavePng(path, 900, 540);
+    }
+
+    private static string MeanStd(IEnumerable<double> values, string format)
+    {
+        var v = values.ToArray();
+        double mean = v.Average();
+        string m = mean.ToString(format, CultureInfo.InvariantCulture);
+        if (v.Length < 2) return m;
+        double std = Math.Sqrt(v.Sum(x => (x - mean) * (x - mean)) / (v.Length - 1));
+        return m + " ± " + std.ToString(format, CultureInfo.InvariantCulture);
+    }
+}
