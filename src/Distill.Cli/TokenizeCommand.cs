@@ -15,14 +15,6 @@ public static class TokenizeCommand
     // Pieces are shown as JSON strings so whitespace is visible; "<|im_end|>" should stay readable.
     private static readonly JsonSerializerOptions Readable = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
-    private static readonly Dictionary<string, ConversationFormat> Formats = new(StringComparer.Ordinal)
-    {
-        ["auto"] = ConversationFormat.Auto,
-        ["messages"] = ConversationFormat.Messages,
-        ["nemo"] = ConversationFormat.NeMo,
-        ["prompt-completion"] = ConversationFormat.PromptCompletion,
-    };
-
     /// <summary>The <c>tokenize</c> command; writes to the invocation's output and error writers.</summary>
     public static Command Create()
     {
@@ -36,7 +28,7 @@ public static class TokenizeCommand
         supervise.AcceptOnlyFromAmong("all", "last");
         var maxSeqLen = new Option<int?>("--max-seq-len") { Description = "Cut examples to this many tokens" };
         var format = new Option<string>("--format") { Description = "Layout of the JSONL lines", DefaultValueFactory = _ => "auto" };
-        format.AcceptOnlyFromAmong([.. Formats.Keys]);
+        format.AcceptOnlyFromAmong([.. ConversationFormats.ByName.Keys]);
         var skipBad = new Option<bool>("--skip-bad") { Description = "Skip unusable lines and report them at the end instead of stopping" };
         var command = new Command("tokenize", "Tokenize text or chat data with a model's tokenizer and chat template, showing the loss mask")
         {
@@ -60,7 +52,7 @@ public static class TokenizeCommand
                     return TokenizeText(output, HfTokenizer.Load(modelDir), input, result.GetValue(json));
                 var options = new ExampleOptions(result.GetValue(supervise) == "last" ? Supervise.Last : Supervise.All, result.GetValue(maxSeqLen));
                 var chat = ChatTokenizer.Load(modelDir, result.GetValue(chatFormat), options);
-                var readerOptions = new ConversationReaderOptions(Formats[result.GetValue(format)!], result.GetValue(skipBad));
+                var readerOptions = new ConversationReaderOptions(ConversationFormats.ByName[result.GetValue(format)!], result.GetValue(skipBad));
                 var reader = ConversationReader.Open(result.GetValue(data)!.FullName, readerOptions);
                 return TokenizeData(output, error, chat, reader, result.GetValue(json), result.GetValue(limit));
             }

@@ -15,14 +15,6 @@ public static class TopKCommand
     private const int MaxReasonsShown = 10;
     private static readonly TimeSpan PlainInterval = TimeSpan.FromSeconds(10);
 
-    private static readonly Dictionary<string, ConversationFormat> Formats = new(StringComparer.Ordinal)
-    {
-        ["auto"] = ConversationFormat.Auto,
-        ["messages"] = ConversationFormat.Messages,
-        ["nemo"] = ConversationFormat.NeMo,
-        ["prompt-completion"] = ConversationFormat.PromptCompletion,
-    };
-
     /// <summary>The <c>topk</c> command with its <c>merge</c> subcommand; writes to the invocation's output and error writers.</summary>
     public static Command Create()
     {
@@ -41,7 +33,7 @@ public static class TopKCommand
         var supervise = new Option<string>("--supervise") { Description = "Which assistant turns are targets", DefaultValueFactory = _ => "all" };
         supervise.AcceptOnlyFromAmong("all", "last");
         var format = new Option<string>("--format") { Description = "Layout of the JSONL lines", DefaultValueFactory = _ => "auto" };
-        format.AcceptOnlyFromAmong([.. Formats.Keys]);
+        format.AcceptOnlyFromAmong([.. ConversationFormats.ByName.Keys]);
         var skipBad = new Option<bool>("--skip-bad") { Description = "Skip unusable lines and report them at the end instead of stopping" };
         var device = new Option<string>("--device") { Description = "cpu, cuda or cuda:N", DefaultValueFactory = _ => "cpu" };
         var command = new Command("topk", "Run a teacher over chat data and cache its top-K logits for every supervised token")
@@ -64,7 +56,7 @@ public static class TopKCommand
                 Slice = result.GetValue(shard) is { } s ? CacheSlice.Parse(s) : null,
                 ChatFormat = result.GetValue(chatFormat),
                 Supervise = result.GetValue(supervise) == "last" ? Supervise.Last : Supervise.All,
-                Format = Formats[result.GetValue(format)!],
+                Format = ConversationFormats.ByName[result.GetValue(format)!],
                 SkipBad = result.GetValue(skipBad),
                 Device = result.GetValue(device)!,
             };

@@ -1,0 +1,15 @@
+using Distill.Text.Conversations;
+
+namespace Distill.Cli;
+
+/// <summary>The <c>--format</c> names of the commands that read chat JSONL.</summary>
+internal static class ConversationFormats
+{
+    public static readonly IReadOnlyDictionary<string, ConversationFormat> ByName = new Dictionary<string, ConversationFormat>(StringComparer.Ordinal)
+    {
+        ["auto"] = ConversationFormat.Auto,
+        ["messages"] = ConversationFormat.Messages,
+        ["nemo"] = ConversationFormat.NeMo,
+        ["prompt-completion"] = ConversationFormat.PromptCompletion,
+    };
+}
