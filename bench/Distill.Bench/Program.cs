@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Distill.Tensors;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -17,6 +18,10 @@ public static class Program
         var selected = new HashSet<string>(args, StringComparer.OrdinalIgnoreCase);
         bool Want(string name) => selected.Count == 0 || selected.Contains(name);
 
+        // Before anything tunes the heap: it times the same steps with the C library's default heap, then tuned.
+        JsonNode? allocator = Want("allocator") ? AllocatorEffect.Run() : null;
+        bool heapKept = NativeHeap.KeepFreedMemory();
+
         var report = new JsonObject
         {
             ["machine"] = new JsonObject
@@ -24,6 +29,7 @@ public static class Program
                 ["cores"] = Environment.ProcessorCount,
                 ["torch_threads"] = torch.get_num_threads(),
                 ["os"] = System.Runtime.InteropServices.RuntimeInformation.OSDescription,
+                ["native_heap_kept"] = heapKept,
             },
         };
         var peak = new JsonObject
@@ -32,6 +38,7 @@ public static class Program
             ["bf16_flops"] = MatmulPeak.Measure(ScalarType.BFloat16),
         };
         report["matmul_peak"] = peak;
+        if (allocator is not null) report["allocator"] = allocator;
 
         foreach (var (name, run) in Benchmarks.All)
         {

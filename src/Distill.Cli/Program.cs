@@ -6,6 +6,7 @@ public static class Program
 {
     public static int Main(string[] args)
     {
+        Tensors.NativeHeap.KeepFreedMemory();
         var root = new RootCommand("distill: knowledge distillation of large language models during supervised fine-tuning");
         root.Subcommands.Add(DemoCommand.Create());
         root.Subcommands.Add(InspectCommand.Create());
