@@ -25,7 +25,7 @@ public static class TopKRunner
         if (!File.Exists(options.Data)) throw new FileNotFoundException($"{options.Data}: data file not found", options.Data);
         var chat = ChatTokenizer.Load(options.Teacher, options.ChatFormat, new ExampleOptions(options.Supervise, options.MaxSeqLen));
         var teacher = TeacherFingerprints.Compute(options.Teacher);
-        var data = DataSource.Of(options.Data);
+        var data = DataSource.Of(Path.GetFullPath(options.Data));
         var skipped = new List<BadLine>();
         var (lengths, lines) = Survey(options, chat, teacher.VocabSize, skipped, cancel);
         if (lengths.Count == 0) throw new InvalidDataException($"{options.Data}: no usable conversation");

@@ -107,4 +107,23 @@ public sealed class CacheIdentityTests
         Assert.Equal("/new/mount/train.jsonl", manifest.Data.Path);
         Assert.Null(manifest.BatchTokens); // shards 0-5 were computed under 4096, the rest under 1024
     }
+
+    [Fact]
+    public void Resume_Should_Refuse_A_Part_Written_By_Version_1_Whose_Compute_Dtype_Is_Unknown()
+    {
+        using var temp = new TempDirectory();
+        var writer = LogitCacheWriter.Open(temp.Path, CacheTestData.Settings(10), Options);
+        for (var i = 0; i < 4; i++) writer.Add(CacheTestData.Example(i));
+        var part = Path.Combine(temp.Path, "manifest.part-0-of-1.json");
+        var node = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(part))!.AsObject();
+        node["version"] = 1;
+        node.Remove("compute_dtype");
+        node.Remove("batch_tokens");
+        node["data"]!.AsObject().Remove("size");
+        File.WriteAllText(part, node.ToJsonString());
+
+        var error = Assert.Throws<InvalidDataException>(() => LogitCacheWriter.Open(temp.Path, CacheTestData.Settings(10), Options));
+
+        Assert.Contains("key 'version' is 1 but this run has 2", error.Message, StringComparison.Ordinal);
+    }
 }

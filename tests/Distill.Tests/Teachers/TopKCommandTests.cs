@@ -71,6 +71,10 @@ public class TopKCommandTests
         Assert.Equal(original.Manifest.Teacher, back.Manifest.Teacher);
         Assert.Equal(original.Manifest.TokenizerFingerprint, back.Manifest.TokenizerFingerprint);
         Assert.Equal(original.Manifest.ChatTemplate, back.Manifest.ChatTemplate);
+        string[] chunks = [Path.Combine(t.Sub("nemo"), "kd_0.jsonl"), Path.Combine(t.Sub("nemo"), "kd_1.jsonl")];
+        Assert.Equal(string.Join(Path.PathSeparator, chunks), back.Manifest.Data.Path);
+        Assert.Equal(chunks.Sum(c => new FileInfo(c).Length), back.Manifest.Data.Size);
+        Assert.Null(back.Manifest.ComputeDType);
         for (var i = 0; i < original.ExampleCount; i++)
         {
             var a = original.Example(i).ToExample();
