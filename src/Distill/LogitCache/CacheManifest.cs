@@ -106,7 +106,7 @@ public sealed record CacheManifest
         Shards = [],
     };
 
-    /// <summary>The settings alone (no shards, no slice), for comparing a resumed or merged part with its siblings.</summary>
+    /// <summary>The settings alone (no shards, no slice): what every manifest of one run repeats. Compare <see cref="Identity"/>, not this.</summary>
     [JsonIgnore]
     public CacheManifest Header => this with { Shards = [], Slice = null };
 
