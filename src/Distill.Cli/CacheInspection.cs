@@ -41,11 +41,12 @@ internal static class CacheInspection
         });
     }
 
-    // The snake-case policy would spell LogitDType "logit_d_type"; the manifest calls it "logit_dtype".
+    // The snake-case policy would spell LogitDType "logit_d_type"; the manifest calls it "logit_dtype" (and "compute_dtype").
     private static string Json(CacheStatistics statistics, JsonSerializerOptions options)
     {
         var node = JsonSerializer.SerializeToNode(statistics, options)!.AsObject();
         if (node.Remove("logit_d_type", out var dtype)) node["logit_dtype"] = dtype;
+        if (node.Remove("compute_d_type", out var compute)) node["compute_dtype"] = compute;
         return node.ToJsonString(options) + "\n";
     }
 
@@ -59,14 +60,15 @@ internal static class CacheInspection
         Line("tokens", s.Tokens.ToString("N0", c));
         Line("supervised rows", s.SupervisedRows.ToString("N0", c));
         Line("top-k", s.TopK.ToString(c));
-        Line("dtypes", $"logits {s.LogitDType}, ids i32, logsumexp f32");
+        Line("dtypes", $"teacher compute {s.ComputeDType ?? "not recorded"}, logits {s.LogitDType}, ids i32, logsumexp f32");
         Line("shards", $"{s.Shards} ({s.TotalBytes.ToString("N0", c)} bytes)");
         Line("bytes/supervised", s.BytesPerSupervisedToken.ToString("0.0", c));
         Line("top-k mass", string.Create(c, $"mean {s.TopKMassMean:0.0000}, 5th percentile {s.TopKMassP5:0.0000}"));
         Line("teacher entropy", string.Create(c, $"mean between {s.EntropyLowerBoundMean:0.000} and {s.EntropyUpperBoundMean:0.000} nats (tail lumped / spread evenly)"));
         Line("max seq len", m.MaxSeqLen.ToString(c));
         Line("teacher", $"vocab {m.Teacher.VocabSize}, config {m.Teacher.ConfigFingerprint}");
-        Line("data", $"{m.Data.Path} (sha256 {m.Data.Sha256})");
+        Line("data", m.Data.Size is { } size ? $"{m.Data.Path} (sha256 {m.Data.Sha256}, {size.ToString("N0", c)} bytes)" : $"{m.Data.Path} (sha256 {m.Data.Sha256})");
+        if (m.BatchTokens is { } batch) Line("batch tokens", batch.ToString(c));
         return text.ToString();
     }
 }

@@ -23,7 +23,8 @@ public static class CacheFolder
     /// <summary>
     /// Combines the part manifests in <paramref name="directory"/> into <c>manifest.json</c> (written atomically) and
     /// deletes the parts. Refuses with <see cref="InvalidDataException"/> naming the example ranges that no part covers,
-    /// or the overlapping shards, or the setting on which parts disagree. With no parts and an existing manifest.json,
+    /// or the overlapping shards, or the setting on which parts disagree (with both values; the data path and the batch
+    /// budget are informational and may differ). With no parts and an existing manifest.json,
     /// returns that manifest unchanged.
     /// </summary>
     public static CacheManifest Merge(string directory)
@@ -41,12 +42,14 @@ public static class CacheFolder
         {
             if (manifest.Slice!.Count != first.Manifest.Slice!.Count)
                 throw new InvalidDataException($"{path}: slice count {manifest.Slice.Count} differs from {first.Manifest.Slice.Count} in {first.Path}");
-            var key = CacheManifest.FirstDifferingSetting(first.Manifest, manifest);
-            if (key is not null) throw new InvalidDataException($"{path}: key '{key}' differs from {first.Path}; the parts come from different runs");
+            if (CacheManifest.FirstDifference(manifest, first.Manifest) is { } d)
+                throw new InvalidDataException($"{path}: key '{d.Key}' is {d.First} but {d.Second} in {first.Path}; the parts come from different runs");
         }
         var shards = parts.SelectMany(p => p.Manifest.Shards).OrderBy(s => s.FirstExample).ToArray();
         CheckCoverage(directory, first.Manifest, parts.Select(p => p.Manifest.Slice!.Index).ToHashSet(), shards);
-        var merged = first.Manifest.Header with { Shards = shards };
+        // Informational settings may differ between parts: the first part's data path is kept, a batch budget only when all agree.
+        var batchTokens = parts.All(p => p.Manifest.BatchTokens == first.Manifest.BatchTokens) ? first.Manifest.BatchTokens : null;
+        var merged = first.Manifest.Header with { BatchTokens = batchTokens, Shards = shards };
         merged.Save(manifestPath);
         foreach (var (path, _) in parts) File.Delete(path);
         return merged;

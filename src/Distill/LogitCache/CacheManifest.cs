@@ -13,13 +13,19 @@ public sealed record CacheManifest
     /// <summary>The value of <c>format</c>.</summary>
     public const string FormatName = "distill-logit-cache";
 
-    /// <summary>The value of <c>version</c> this code reads and writes.</summary>
-    public const int CurrentVersion = 1;
+    /// <summary>The value of <c>version</c> this code writes.</summary>
+    public const int CurrentVersion = 2;
+
+    /// <summary>The oldest <c>version</c> this code reads (version 1 lacks <c>compute_dtype</c>, <c>batch_tokens</c> and <c>data.size</c>).</summary>
+    public const int OldestReadableVersion = 1;
+
+    // Values longer than this are cut in messages: a chat template can run to kilobytes.
+    private const int MaxValueChars = 80;
 
     /// <summary>Always <see cref="FormatName"/>.</summary>
     [JsonPropertyName("format")] public required string Format { get; init; }
 
-    /// <summary>Always <see cref="CurrentVersion"/>.</summary>
+    /// <summary><see cref="CurrentVersion"/> when written by this code; <see cref="OldestReadableVersion"/> or later when read.</summary>
     [JsonPropertyName("version")] public required int Version { get; init; }
 
     /// <summary>The teacher that produced the logits.</summary>
@@ -40,8 +46,25 @@ public sealed record CacheManifest
     /// <summary>"f32", "bf16" or "f16": the dtype of <c>topk_logits</c>.</summary>
     [JsonPropertyName("logit_dtype")] public required string LogitDType { get; init; }
 
+    /// <summary>
+    /// The teacher's compute dtype ("fp32" or "bf16"; see <see cref="ComputeDTypes"/>), which changes the stored values;
+    /// null when unknown (version-1 manifests, NeMo imports).
+    /// </summary>
+    [JsonPropertyName("compute_dtype")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? ComputeDType { get; init; }
+
     /// <summary>The longest example (in tokens) the cache may hold.</summary>
     [JsonPropertyName("max_seq_len")] public required int MaxSeqLen { get; init; }
+
+    /// <summary>
+    /// Informational: the padded tokens per forward pass every shard was computed with. Batching changes values only by
+    /// rounding, so it is not part of the cache's identity, but recomputing a shard to its exact bytes needs it. Null
+    /// when unknown or when slices or resumed runs used different budgets.
+    /// </summary>
+    [JsonPropertyName("batch_tokens")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public long? BatchTokens { get; init; }
 
     /// <summary>Examples in the whole cache (all slices).</summary>
     [JsonPropertyName("example_count")] public required long ExampleCount { get; init; }
@@ -65,7 +88,8 @@ public sealed record CacheManifest
 
     /// <summary>A manifest without shards: the settings a writer is opened with.</summary>
     public static CacheManifest Create(TeacherFingerprint teacher, string tokenizerFingerprint, string chatTemplate,
-        DataSource data, int topK, string logitDType, int maxSeqLen, long exampleCount) => new()
+        DataSource data, int topK, string logitDType, int maxSeqLen, long exampleCount, string? computeDType = null,
+        long? batchTokens = null) => new()
     {
         Format = FormatName,
         Version = CurrentVersion,
@@ -75,14 +99,23 @@ public sealed record CacheManifest
         Data = data,
         TopK = topK,
         LogitDType = logitDType,
+        ComputeDType = computeDType,
         MaxSeqLen = maxSeqLen,
+        BatchTokens = batchTokens,
         ExampleCount = exampleCount,
         Shards = [],
     };
 
-    /// <summary>The settings alone (no shards, no slice), for comparing a resumed or merged part with its siblings.</summary>
+    /// <summary>The settings alone (no shards, no slice): what every manifest of one run repeats. Compare <see cref="Identity"/>, not this.</summary>
     [JsonIgnore]
     public CacheManifest Header => this with { Shards = [], Slice = null };
+
+    /// <summary>
+    /// The settings that make the stored bytes what they are: <see cref="Header"/> without the informational
+    /// <c>data.path</c> and <c>batch_tokens</c>. Slices and resumed runs must agree on it.
+    /// </summary>
+    [JsonIgnore]
+    public CacheManifest Identity => Header with { Data = Data.Identity, BatchTokens = null };
 
     /// <summary>Serialises to indented UTF-8 JSON with a trailing newline; the same manifest always gives the same bytes.</summary>
     public string ToJson() => JsonSerializer.Serialize(this, Json) + "\n";
@@ -119,17 +152,43 @@ public sealed record CacheManifest
         File.Move(temp, path, overwrite: true);
     }
 
-    /// <summary>The first top-level key whose value differs between the settings of two manifests, or null when they agree.</summary>
-    public static string? FirstDifferingSetting(CacheManifest a, CacheManifest b)
+    /// <summary>
+    /// The first key (depth first, in document order) on which the <see cref="Identity"/> of two manifests differs, with
+    /// both values, or null when they agree.
+    /// </summary>
+    public static SettingDifference? FirstDifference(CacheManifest a, CacheManifest b)
     {
-        using var x = JsonDocument.Parse(a.Header.ToJson());
-        using var y = JsonDocument.Parse(b.Header.ToJson());
-        foreach (var property in x.RootElement.EnumerateObject())
+        ArgumentNullException.ThrowIfNull(a);
+        ArgumentNullException.ThrowIfNull(b);
+        using var x = JsonDocument.Parse(a.Identity.ToJson());
+        using var y = JsonDocument.Parse(b.Identity.ToJson());
+        return FirstDifference("", x.RootElement, y.RootElement);
+    }
+
+    private static SettingDifference? FirstDifference(string prefix, JsonElement a, JsonElement b)
+    {
+        foreach (var property in a.EnumerateObject().Concat(b.EnumerateObject()))
         {
-            if (!y.RootElement.TryGetProperty(property.Name, out var other) || other.GetRawText() != property.Value.GetRawText())
-                return property.Name;
+            var key = prefix + property.Name;
+            var hasA = a.TryGetProperty(property.Name, out var valueA);
+            var hasB = b.TryGetProperty(property.Name, out var valueB);
+            if (hasA && hasB && valueA.ValueKind == JsonValueKind.Object && valueB.ValueKind == JsonValueKind.Object)
+            {
+                if (FirstDifference(key + ".", valueA, valueB) is { } nested) return nested;
+            }
+            else if (!hasA || !hasB || valueA.GetRawText() != valueB.GetRawText())
+            {
+                return new SettingDifference(key, Shown(hasA, valueA), Shown(hasB, valueB));
+            }
         }
         return null;
+    }
+
+    private static string Shown(bool present, JsonElement value)
+    {
+        if (!present) return "(absent)";
+        var text = value.GetRawText();
+        return text.Length <= MaxValueChars ? text : text[..MaxValueChars] + "…";
     }
 
     /// <summary>Throws <see cref="InvalidDataException"/> "<paramref name="source"/>: key: reason" for the first problem found.</summary>
@@ -143,11 +202,17 @@ public sealed record CacheManifest
     internal string? FindProblem()
     {
         if (Format != FormatName) return $"format: expected \"{FormatName}\", got \"{Format}\"";
-        if (Version != CurrentVersion) return $"version: expected {CurrentVersion}, got {Version}";
+        if (Version < OldestReadableVersion || Version > CurrentVersion)
+            return $"version: expected {OldestReadableVersion} to {CurrentVersion}, got {Version}";
         if (Teacher.VocabSize < 1) return $"teacher.vocab_size: must be ≥ 1, got {Teacher.VocabSize}";
         if (TopK < 1) return $"top_k: must be ≥ 1, got {TopK}";
         if (TopK > Teacher.VocabSize) return $"top_k: {TopK} exceeds teacher.vocab_size {Teacher.VocabSize}";
         if (LogitDTypes.TryParse(LogitDType) is null) return $"logit_dtype: expected f32, bf16 or f16, got \"{LogitDType}\"";
+        if (ComputeDType is not null && !ComputeDTypes.IsKnown(ComputeDType))
+            return $"compute_dtype: expected {ComputeDTypes.Fp32} or {ComputeDTypes.Bf16}, got \"{ComputeDType}\"";
+        if (BatchTokens < 1) return $"batch_tokens: must be ≥ 1, got {BatchTokens}";
+        if (Data.Sha256.Length != 64 || !Data.Sha256.All(Uri.IsHexDigit)) return "data.sha256: not 64 hex digits";
+        if (Data.Size < 0) return $"data.size: must be ≥ 0, got {Data.Size}";
         if (MaxSeqLen < 1) return $"max_seq_len: must be ≥ 1, got {MaxSeqLen}";
         if (ExampleCount < 0) return $"example_count: must be ≥ 0, got {ExampleCount}";
         if (Slice is not null && (Slice.Count < 1 || Slice.Index < 0 || Slice.Index >= Slice.Count))

@@ -9,6 +9,7 @@ namespace Distill.LogitCache;
 /// <param name="SupervisedRows">Rows (supervised target tokens).</param>
 /// <param name="TopK">K.</param>
 /// <param name="LogitDType">Storage dtype of the logits ("f32", "bf16", "f16"); ids are always i32, log-sum-exp f32.</param>
+/// <param name="ComputeDType">The teacher's compute dtype ("fp32", "bf16"), or null when the manifest does not record it.</param>
 /// <param name="Shards">Shard files.</param>
 /// <param name="TotalBytes">Bytes of all shard files.</param>
 /// <param name="BytesPerSupervisedToken">TotalBytes / SupervisedRows (0 without rows): the whole storage cost per supervised token.</param>
@@ -28,6 +29,7 @@ public sealed record CacheStatistics(
     long SupervisedRows,
     int TopK,
     string LogitDType,
+    string? ComputeDType,
     int Shards,
     long TotalBytes,
     double BytesPerSupervisedToken,

@@ -49,7 +49,10 @@ public sealed class LogitCacheWriter
     /// ignored). Resumes from the slice's part manifest when one exists: complete shards whose checksum still matches are
     /// kept, the rest (and stale temp files of this slice) are redone.
     /// </summary>
-    /// <exception cref="InvalidDataException">The existing part manifest was written with different settings (names the key).</exception>
+    /// <exception cref="InvalidDataException">
+    /// The existing part manifest was written with different settings (names the key and both values); the informational
+    /// data path and batch budget may differ.
+    /// </exception>
     public static LogitCacheWriter Open(string directory, CacheManifest settings, LogitCacheWriterOptions? options = null, CacheSlice? slice = null)
     {
         options ??= new LogitCacheWriterOptions();
@@ -59,22 +62,24 @@ public sealed class LogitCacheWriter
         if (error is not null) throw new ArgumentException($"cache settings: {error}", nameof(settings));
         Directory.CreateDirectory(directory);
         var (first, end) = slice.Range(settings.ExampleCount, options.ExamplesPerShard);
-        var complete = Resume(directory, settings, slice, first, end);
+        var (complete, earlier) = Resume(directory, settings, slice, first, end);
+        // Kept shards computed under another batch budget: the budget is no longer one number for the whole slice.
+        if (complete.Count > 0 && earlier!.BatchTokens != settings.BatchTokens) settings = settings with { BatchTokens = null };
         var writer = new LogitCacheWriter(directory, settings, options, slice, complete);
         writer.DeleteStaleTempFiles();
         return writer;
     }
 
-    private static List<ShardEntry> Resume(string directory, CacheManifest settings, CacheSlice slice, long first, long end)
+    // The complete shards to keep, and the manifest they were listed in.
+    private static (List<ShardEntry> Kept, CacheManifest? Existing) Resume(string directory, CacheManifest settings, CacheSlice slice, long first, long end)
     {
         var partPath = Path.Combine(directory, CacheFolder.PartManifestFileName(slice));
         var finalPath = Path.Combine(directory, CacheFolder.ManifestFileName);
         string? existingPath = File.Exists(partPath) ? partPath : slice == CacheSlice.Whole && File.Exists(finalPath) ? finalPath : null;
-        if (existingPath is null) return [];
+        if (existingPath is null) return ([], null);
         var existing = CacheManifest.Load(existingPath);
-        var key = CacheManifest.FirstDifferingSetting(settings, existing);
-        if (key is not null)
-            throw new InvalidDataException($"{existingPath}: key '{key}' differs from the settings of this run; use another folder or delete it");
+        if (CacheManifest.FirstDifference(existing, settings) is { } d)
+            throw new InvalidDataException($"{existingPath}: key '{d.Key}' is {d.First} but this run has {d.Second}; use another folder or delete it");
         if (existing.Slice is not null && existing.Slice != slice)
             throw new InvalidDataException($"{existingPath}: key 'slice' is {existing.Slice.Index}/{existing.Slice.Count}, expected {slice.Index}/{slice.Count}");
         var kept = new List<ShardEntry>();
@@ -87,7 +92,7 @@ public sealed class LogitCacheWriter
             if (!File.Exists(path) || CacheFolder.HashFile(path) != shard.Sha256) break;
             kept.Add(shard);
         }
-        return kept;
+        return (kept, existing);
     }
 
     // Only this slice's temp files: other slices may be writing into the same folder right now.

@@ -81,8 +81,9 @@ public static class NemoJsonl
     /// <summary>
     /// Reads NeMo KD chunk files (in the order given) into a new cache in <paramref name="outDirectory"/>. Lines whose
     /// <c>index</c> was already seen are skipped (repeats from padded chunks); examples keep the order of first
-    /// appearance. An interrupted import rerun into the same folder resumes after its complete shards. K comes from the data, logits are stored as f32, <c>max_seq_len</c> is the longest example, and
-    /// <c>data</c> names the first file with the SHA-256 of all files' bytes concatenated in order.
+    /// appearance. An interrupted import rerun into the same folder resumes after its complete shards. K comes from the data, logits are stored as f32, <c>max_seq_len</c> is the longest example,
+    /// <c>data</c> lists the files (joined by <see cref="Path.PathSeparator"/>) with the SHA-256 and size of all files' bytes
+    /// concatenated in order, and <c>compute_dtype</c> is absent (NeMo does not record it).
     /// </summary>
     /// <exception cref="InvalidDataException">A malformed line; the message names the file, the line number and the key.</exception>
     public static CacheManifest Import(IReadOnlyList<string> files, string outDirectory, TeacherFingerprint teacher,
@@ -99,7 +100,7 @@ public static class NemoJsonl
             maxLength = Math.Max(maxLength, example.InputIds.Length);
         });
         var settings = CacheManifest.Create(teacher, tokenizerFingerprint, chatTemplate,
-            new DataSource(files[0], HashAll(files)), Math.Max(topK, 1), "f32", maxLength, examples);
+            Source(files), Math.Max(topK, 1), "f32", maxLength, examples);
         var writer = LogitCacheWriter.Open(outDirectory, settings, options);
         long position = 0;
         ForEachExample(files, (example, file, line) =>
@@ -149,6 +150,10 @@ public static class NemoJsonl
             throw new InvalidDataException($"{file}:{number}: {e.Message}", e);
         }
     }
+
+    // One file is recorded as itself; several as a path list, which the trainer cannot mistake for one file to check.
+    private static DataSource Source(IReadOnlyList<string> files) =>
+        new(string.Join(Path.PathSeparator, files), HashAll(files), files.Sum(f => new FileInfo(f).Length));
 
     private static string HashAll(IReadOnlyList<string> files)
     {

@@ -31,7 +31,7 @@ internal static class StatisticsCalculator
             }
         }
         var mean = (double sum) => rows == 0 ? 0.0 : sum / rows;
-        return new CacheStatistics(manifest.ExampleCount, tokens, rows, manifest.TopK, manifest.LogitDType, shards.Count, bytes,
+        return new CacheStatistics(manifest.ExampleCount, tokens, rows, manifest.TopK, manifest.LogitDType, manifest.ComputeDType, shards.Count, bytes,
             rows == 0 ? 0.0 : (double)bytes / rows, mean(massSum), Percentile5(histogram, rows), mean(lowSum), mean(highSum));
     }
 

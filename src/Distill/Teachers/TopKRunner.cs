@@ -25,12 +25,12 @@ public static class TopKRunner
         if (!File.Exists(options.Data)) throw new FileNotFoundException($"{options.Data}: data file not found", options.Data);
         var chat = ChatTokenizer.Load(options.Teacher, options.ChatFormat, new ExampleOptions(options.Supervise, options.MaxSeqLen));
         var teacher = TeacherFingerprints.Compute(options.Teacher);
-        var data = new DataSource(options.Data, CacheFolder.HashFile(options.Data));
+        var data = DataSource.Of(Path.GetFullPath(options.Data));
         var skipped = new List<BadLine>();
         var (lengths, lines) = Survey(options, chat, teacher.VocabSize, skipped, cancel);
         if (lengths.Count == 0) throw new InvalidDataException($"{options.Data}: no usable conversation");
         var settings = CacheManifest.Create(teacher, chat.Tokenizer.Fingerprint, chat.Template.Source, data, options.TopK,
-            options.LogitDType, options.MaxSeqLen ?? lengths.Max(), lengths.Count);
+            options.LogitDType, options.MaxSeqLen ?? lengths.Max(), lengths.Count, ComputeDTypes.Name(options.ComputeDType), options.BatchTokens);
         var writer = LogitCacheWriter.Open(options.Output, settings, options.Writer, slice);
         var resumed = writer.NextExample - writer.FirstExample;
         var computed = writer.NextExample < writer.EndExample ? Compute(options, chat, writer, lengths, lines, progress, cancel) : 0;

@@ -29,7 +29,8 @@ public static class Trainer
 
     /// <summary>
     /// Trains the student of <paramref name="config"/> on <paramref name="train"/>. Every check (config, resume state,
-    /// data against the student) happens before the first forward pass.
+    /// data against the student, a cache against its data file: <see cref="CacheDataCheck"/>) happens before the first
+    /// forward pass.
     /// </summary>
     /// <exception cref="InvalidDataException">Bad config, data that does not fit the student, or a resume mismatch.</exception>
     /// <exception cref="NonFiniteLossException">A non-finite step with <c>skip_nonfinite</c> off.</exception>
@@ -38,6 +39,7 @@ public static class Trainer
         IProgress<TrainProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         config = Resolve(config, train, val);
+        var notes = new[] { train, val }.OfType<CacheExampleSource>().Select(CacheDataCheck.Check).OfType<string>().ToArray();
         var t = config.Trainer;
         Directory.CreateDirectory(t.Out);
         var resume = FindResume(config);
@@ -51,6 +53,7 @@ public static class Trainer
         TrainConfigYaml.Save(config, Path.Combine(t.Out, TrainConfigYaml.ResolvedFileName));
         using var metrics = new MetricsLog(t.Out, resume?.State.Step);
         var start = resume?.State ?? new TrainerState { Step = 0, ExamplesSeen = 0, Seed = t.Seed, GlobalBatch = t.GlobalBatch };
+        foreach (var note in notes) progress?.Report(new TrainProgress(start.Step, t.Steps, double.NaN, 0, 0, 0, 0, 0, TimeSpan.Zero, Message: note));
         var loop = new TrainingLoop(config, model, optimizer, train, val, metrics, progress, start, resume?.Path);
         loop.Run(cancellationToken);
         var final = Path.Combine(t.Out, FinalFolder);

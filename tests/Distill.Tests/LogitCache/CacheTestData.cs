@@ -7,9 +7,9 @@ internal static class CacheTestData
 {
     public const int Vocab = 50;
 
-    public static CacheManifest Settings(long examples, int topK = 3, string dtype = "f32", int maxSeqLen = 64) =>
+    public static CacheManifest Settings(long examples, int topK = 3, string dtype = "f32", int maxSeqLen = 64, string computeDType = "fp32") =>
         CacheManifest.Create(new TeacherFingerprint("sha256:config", "sha256:weights", Vocab), "sha256:tok", "sha256:tmpl",
-            new DataSource("train.jsonl", new string('a', 64)), topK, dtype, maxSeqLen, examples);
+            new DataSource("/data/train.jsonl", new string('a', 64), 4321), topK, dtype, maxSeqLen, examples, computeDType, batchTokens: 4096);
 
     /// <summary>Example <paramref name="index"/> of a fixed pseudo-random dataset: lengths 3..12, ~60 % supervised.</summary>
     public static CacheExample Example(int index, int topK = 3)

@@ -23,7 +23,7 @@ public class TopKCommandTests
     {
         using var t = new TinyTeacher(conversations: 5);
 
-        var (exit, output, error) = Run(TopK(t, t.Sub("cache"), "--logit-dtype", "bf16"));
+        var (exit, output, error) = Run(TopK(t, t.Sub("cache"), "--logit-dtype", "bf16", "--dtype", "bf16"));
 
         Assert.True(exit == 0, error);
         Assert.Contains("5 examples computed", output, StringComparison.Ordinal);
@@ -32,6 +32,7 @@ public class TopKCommandTests
         {
             Assert.Equal(6, reader.TopK);
             Assert.Equal("bf16", reader.Manifest.LogitDType);
+            Assert.Equal("bf16", reader.Manifest.ComputeDType);
         }
 
         var (inspectExit, inspect, _) = Run("inspect", t.Sub("cache"));
@@ -39,12 +40,16 @@ public class TopKCommandTests
         Assert.Equal(0, inspectExit);
         Assert.Contains("examples          5", inspect, StringComparison.Ordinal);
         Assert.Contains("top-k             6", inspect, StringComparison.Ordinal);
-        Assert.Contains("logits bf16", inspect, StringComparison.Ordinal);
+        Assert.Contains("dtypes            teacher compute bf16, logits bf16", inspect, StringComparison.Ordinal);
+        Assert.Contains($"data              {t.Data} (sha256 ", inspect, StringComparison.Ordinal);
+        Assert.Contains(string.Create(System.Globalization.CultureInfo.InvariantCulture, $", {new FileInfo(t.Data).Length:N0} bytes)"), inspect, StringComparison.Ordinal);
+        Assert.Contains("batch tokens      50\n", inspect, StringComparison.Ordinal);
         Assert.Contains("top-k mass", inspect, StringComparison.Ordinal);
         var (_, json, _) = Run("inspect", t.Sub("cache"), "--json");
         using var document = System.Text.Json.JsonDocument.Parse(json);
         Assert.Equal(5, document.RootElement.GetProperty("examples").GetInt64());
         Assert.Equal("bf16", document.RootElement.GetProperty("logit_dtype").GetString());
+        Assert.Equal("bf16", document.RootElement.GetProperty("compute_dtype").GetString());
     }
 
     [Fact]
@@ -66,6 +71,10 @@ public class TopKCommandTests
         Assert.Equal(original.Manifest.Teacher, back.Manifest.Teacher);
         Assert.Equal(original.Manifest.TokenizerFingerprint, back.Manifest.TokenizerFingerprint);
         Assert.Equal(original.Manifest.ChatTemplate, back.Manifest.ChatTemplate);
+        string[] chunks = [Path.Combine(t.Sub("nemo"), "kd_0.jsonl"), Path.Combine(t.Sub("nemo"), "kd_1.jsonl")];
+        Assert.Equal(string.Join(Path.PathSeparator, chunks), back.Manifest.Data.Path);
+        Assert.Equal(chunks.Sum(c => new FileInfo(c).Length), back.Manifest.Data.Size);
+        Assert.Null(back.Manifest.ComputeDType);
         for (var i = 0; i < original.ExampleCount; i++)
         {
             var a = original.Example(i).ToExample();

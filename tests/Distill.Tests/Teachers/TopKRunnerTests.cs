@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using Distill.LogitCache;
 using Distill.Teachers;
 using Distill.Text.Tokenization;
+using TorchSharp;
 
 namespace Distill.Tests.Teachers;
 
@@ -63,6 +64,10 @@ public class TopKRunnerTests
         Assert.Equal(TinyTeacher.Vocab, manifest.Teacher.VocabSize);
         Assert.Equal(HfTokenizer.Load(t.Path).Fingerprint, manifest.TokenizerFingerprint);
         Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(t.Data))), manifest.Data.Sha256);
+        Assert.Equal(File.ReadAllBytes(t.Data).Length, manifest.Data.Size);
+        Assert.Equal(t.Data, manifest.Data.Path);
+        Assert.Equal("fp32", manifest.ComputeDType);
+        Assert.Equal(64, manifest.BatchTokens);
         Assert.Equal(examples.Max(e => e.InputIds.Length), manifest.MaxSeqLen);
         var last = reports[^1];
         Assert.Equal(7, last.ExamplesDone);
@@ -178,5 +183,62 @@ public class TopKRunnerTests
         Assert.Equal(24, reader.Manifest.MaxSeqLen);
         Assert.Equal("bf16", reader.Manifest.LogitDType);
         Assert.All(Enumerable.Range(0, 2), i => Assert.True(reader.Example(i).InputIds.Length <= 24));
+    }
+
+    [Fact]
+    public void Slices_Reading_The_Data_At_Two_Absolute_Paths_Should_Merge_Into_The_Shards_Of_A_Single_Run()
+    {
+        using var t = new TinyTeacher(conversations: 5);
+        // Two machines mount the same bytes at different places (the Slurm / Kubernetes case).
+        var nodeA = t.Sub(Path.Combine("node-a", "mnt", "data.jsonl"));
+        var nodeB = t.Sub(Path.Combine("node-b", "scratch", "job-7", "train.jsonl"));
+        foreach (var copy in new[] { nodeA, nodeB })
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(copy)!);
+            File.Copy(t.Data, copy);
+        }
+        TopKRunner.Run(Options(t, t.Sub("single")));
+
+        var first = TopKRunner.Run(Options(t, t.Sub("sliced"), new CacheSlice(0, 2)) with { Data = nodeA });
+        var second = TopKRunner.Run(Options(t, t.Sub("sliced"), new CacheSlice(1, 2)) with { Data = nodeB });
+
+        Assert.False(first.Whole);
+        Assert.True(second.Whole, second.MergeNote);
+        var shards = Directory.GetFiles(t.Sub("single"), "shard-*").Select(Path.GetFileName).Order(StringComparer.Ordinal).ToArray();
+        Assert.Equal(3, shards.Length);
+        Assert.Equal(shards, Directory.GetFiles(t.Sub("sliced"), "shard-*").Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        foreach (var name in shards)
+            Assert.True(File.ReadAllBytes(Path.Combine(t.Sub("single"), name!)).AsSpan().SequenceEqual(File.ReadAllBytes(Path.Combine(t.Sub("sliced"), name!))), name);
+        using var single = LogitCacheReader.Open(t.Sub("single"));
+        using var sliced = LogitCacheReader.Open(t.Sub("sliced"));
+        sliced.Verify();
+        Assert.Equal(single.Manifest.Shards, sliced.Manifest.Shards);
+        Assert.Equal(single.Manifest.Data with { Path = nodeA }, sliced.Manifest.Data);
+    }
+
+    [Fact]
+    public void Slices_Computed_In_Other_Dtypes_Should_Not_Merge_And_Say_Which()
+    {
+        using var t = new TinyTeacher(conversations: 5);
+
+        TopKRunner.Run(Options(t, t.Sub("cache"), new CacheSlice(0, 2)));
+        var second = TopKRunner.Run(Options(t, t.Sub("cache"), new CacheSlice(1, 2)) with { ComputeDType = torch.ScalarType.BFloat16 });
+
+        Assert.False(second.Whole);
+        Assert.Contains("manifest.part-1-of-2.json: key 'compute_dtype' is \"bf16\" but \"fp32\" in ", second.MergeNote, StringComparison.Ordinal);
+        var error = Assert.Throws<InvalidDataException>(() => TopKRunner.Merge(t.Sub("cache")));
+        Assert.Contains("'compute_dtype'", error.Message, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(t.Sub("cache"), CacheFolder.ManifestFileName)));
+    }
+
+    [Fact]
+    public void Rerun_In_Another_Dtype_Should_Refuse_To_Continue_Naming_Both_Values()
+    {
+        using var t = new TinyTeacher(conversations: 3);
+        TopKRunner.Run(Options(t, t.Sub("cache")) with { ComputeDType = torch.ScalarType.BFloat16 });
+
+        var e = Assert.Throws<InvalidDataException>(() => TopKRunner.Run(Options(t, t.Sub("cache"))));
+
+        Assert.Contains("key 'compute_dtype' is \"bf16\" but this run has \"fp32\"", e.Message, StringComparison.Ordinal);
     }
 }
