@@ -52,4 +52,25 @@ public sealed class ValidatorTests : IDisposable
         Assert.Equal((double)agree / tokens, result.Top1Agreement!.Value, 12);
         Assert.True(result.Kd > 0);                      // measured against the cache even with kd_weight 0
     }
+
+    [Fact]
+    public void Run_With_A_Teacher_Model_Should_Use_It_Instead_Of_The_Cache()
+    {
+        var examples = TrainingTestData.Examples(5, seed: 12);
+        using var cacheTeacher = TrainingTestData.BigramTeacher(21);
+        using var source = new CacheExampleSource(TrainingTestData.Cache(_folder.Sub("cache"), examples, cacheTeacher, topK: 4), topK: null);
+        using var student = TrainingTestData.Model(13);
+        var objective = new KdObjective(KdLossKind.FwdKl, KdWeight: 0, SftWeight: 1);
+
+        var fromCache = Validator.Run(student, source, objective, microBatch: 2, chunkSize: 3);
+        var fromItself = Validator.Run(student, source, objective, microBatch: 2, chunkSize: 3, teacher: student);
+
+        // The student as its own teacher: no divergence and full agreement, whatever the cache holds.
+        Assert.True(fromCache.Kd > 0);
+        Assert.True(fromCache.Top1Agreement < 1);
+        Assert.Equal(0, fromItself.Kd, 6);
+        Assert.Equal(1.0, fromItself.Top1Agreement);
+        Assert.Equal(fromCache.Sft, fromItself.Sft, 12);
+        Assert.Equal(fromCache.Accuracy, fromItself.Accuracy);
+    }
 }
