@@ -74,6 +74,7 @@ public static class EvalCommand
             rows.Add(("exact match", Format(g.ExactMatch)));
             rows.Add(("final answers", Format(g.WithFinalAnswer)));
             if (g.FinalAnswerContained is { } contained) rows.Add(("final answer found", Format(contained)));
+            if (g.FinalAnswerCorrect is { } correct) rows.Add(("final answer correct", Format(correct)));
             rows.Add(("stopped at eos", Format(g.StoppedAtEos)));
         }
         var width = rows.Max(row => row.Item1.Length) + 2;

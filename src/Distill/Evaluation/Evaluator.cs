@@ -2,16 +2,14 @@ using System.Globalization;
 using Distill.Losses;
 using Distill.Models;
 using Distill.Training;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace Distill.Evaluation;
 
 /// <summary>
 /// Held-out metrics of a student on tokenized examples: cross-entropy, perplexity and token accuracy, and, given a
 /// teacher (a model folder or a logit cache made from the same data), KL(teacher‖student) and top-1 agreement.
-/// Without a teacher model the work is the trainer's <see cref="Validator.Run"/>; with one, both models run on the
-/// same micro-batches and the teacher's logits are projected chunk by chunk like the student's.
+/// The work is the trainer's <see cref="Validator.Run"/>; with a teacher model both models run on the same
+/// micro-batches and the teacher's logits are projected chunk by chunk like the student's.
 /// </summary>
 public static class Evaluator
 {
@@ -28,12 +26,10 @@ public static class Evaluator
     {
         CheckSizes(examples.Count, microBatch, chunkSize);
         using var source = new InMemoryExampleSource("held-out data", examples);
-        if (teacher is null)
-        {
-            var v = Validator.Run(student, source, KdObjective.SftOnly, microBatch, chunkSize);
-            return Result(examples.Count, v.Tokens, v.Sft, v.Accuracy, null, null, null);
-        }
-        return WithTeacherModel(student, teacher, source, microBatch, chunkSize);
+        var v = Validator.Run(student, source, teacher is null ? KdObjective.SftOnly : MeasureKl, microBatch, chunkSize, teacher);
+        return teacher is null
+            ? Result(examples.Count, v.Tokens, v.Sft, v.Accuracy, null, null, null)
+            : Result(examples.Count, v.Tokens, v.Sft, v.Accuracy, v.Kd, "full", v.Top1Agreement);
     }
 
     /// <summary>
@@ -65,46 +61,6 @@ public static class Evaluator
             if (!cached.LossMask.AsSpan().SequenceEqual(examples[i].LossMask))
                 throw new InvalidDataException($"{cache.Name}: example {i} supervises other tokens than the data (a different --supervise or template?)");
         }
-    }
-
-    private static EvalResult WithTeacherModel(LlamaForCausalLM student, LlamaForCausalLM teacher, IExampleSource source, int microBatch, int chunkSize)
-    {
-        var sums = new LossSums();
-        long correct = 0, agree = 0;
-        using var noGrad = no_grad();
-        for (long start = 0; start < source.Count; start += microBatch)
-        {
-            using var scope = NewDisposeScope();
-            var indices = Enumerable.Range(0, (int)Math.Min(microBatch, source.Count - start)).Select(i => start + i).ToArray();
-            var batch = MicroBatch.Build(source, indices, student.Device, withTeacher: false);
-            if (batch.SupervisedTokens == 0) continue;
-            var hidden = Validator.Hidden(student, batch);                                       // [N, H]
-            var teacherHidden = Validator.Hidden(teacher, batch);                                // [N, Ht]
-            var targets = new LossTargets(batch.Targets.Labels, null, TeacherSignal.FromHidden(teacherHidden, teacher.LmHeadWeight));
-            sums += ChunkedLoss.Evaluate(hidden, student.LmHeadWeight, targets, MeasureKl, chunkSize);
-            var (c, a) = Argmax(hidden, student.LmHeadWeight, teacherHidden, teacher.LmHeadWeight, batch.Targets.Labels, chunkSize);
-            correct += c;
-            agree += a;
-        }
-        var mean = sums.Mean();
-        var tokens = (long)sums.Tokens;
-        var denominator = Math.Max(tokens, 1);
-        return Result(source.Count, tokens, mean.Sft, (double)correct / denominator, mean.Kd, "full", (double)agree / denominator);
-    }
-
-    private static (long Correct, long Agree) Argmax(Tensor hidden, Tensor weight, Tensor teacherHidden, Tensor teacherWeight, Tensor labels, int chunkSize)
-    {
-        long correct = 0, agree = 0;
-        for (long start = 0; start < labels.shape[0]; start += chunkSize)
-        {
-            using var scope = NewDisposeScope();
-            var length = Math.Min(chunkSize, labels.shape[0] - start);
-            var predicted = hidden.narrow(0, start, length).matmul(weight.t()).argmax(1);                  // [c]
-            var teacherTop = teacherHidden.narrow(0, start, length).matmul(teacherWeight.t()).argmax(1);   // [c]
-            correct += predicted.eq(labels.narrow(0, start, length)).sum().item<long>();
-            agree += predicted.eq(teacherTop).sum().item<long>();
-        }
-        return (correct, agree);
     }
 
     private static EvalResult Result(long examples, long tokens, double loss, double accuracy, double? kl, string? support, double? agreement) =>

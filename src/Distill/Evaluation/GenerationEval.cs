@@ -22,7 +22,7 @@ public static class GenerationEval
         int maxNewTokens, IReadOnlyCollection<int> stopIds)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxNewTokens, 1);
-        long count = 0, exact = 0, withAnswer = 0, contained = 0, stopped = 0;
+        long count = 0, exact = 0, withAnswer = 0, contained = 0, correct = 0, stopped = 0;
         foreach (var conversation in conversations)
         {
             var last = LastAssistant(conversation.Messages);
@@ -38,11 +38,12 @@ public static class GenerationEval
             {
                 withAnswer++;
                 if (AnswerScoring.ContainsAnswer(answer, final)) contained++;
+                if (AnswerScoring.SameFinalAnswer(answer, final)) correct++;
             }
         }
         if (count == 0) throw new InvalidDataException("held-out data: no conversation has an assistant message to compare against");
-        return new GenerationScore(count, (double)exact / count, withAnswer,
-            withAnswer > 0 ? (double)contained / withAnswer : null, (double)stopped / count);
+        return new GenerationScore(count, (double)exact / count, withAnswer, withAnswer > 0 ? (double)contained / withAnswer : null,
+            withAnswer > 0 ? (double)correct / withAnswer : null, (double)stopped / count);
     }
 
     /// <summary>

@@ -1,7 +1,10 @@
+using System.Globalization;
 using System.Text.Json.Nodes;
+using Distill.Evaluation;
 using Distill.Losses;
 using Distill.Models;
 using Distill.Teachers;
+using Distill.Text.Conversations;
 using Distill.Training;
 using static TorchSharp.torch;
 
@@ -11,7 +14,8 @@ namespace Distill.Samples;
 /// <c>distill demo</c> as a library call: the bundled teacher's top-K over the training conversations, then from
 /// one shared random student initialisation per seed an SFT student for S steps and KD+SFT students (fwd_kl,
 /// kd weight 1, sft weight 0.4, as NeMo-Aligner's tutorial) for 0.7·S and S steps, each scored on the held-out
-/// conversations by the trainer's validation (cross-entropy and token accuracy on the assistant tokens).
+/// conversations by the trainer's validation (cross-entropy and token accuracy on the assistant tokens) and by greedy
+/// answers to the held-out questions (answer accuracy: the answer ends in the reference's "The answer is N.").
 /// </summary>
 public static class Demo
 {
@@ -37,8 +41,9 @@ public static class Demo
         // same held-out cross-entropy the SFT run reports, so all three students are scored alike.
         string heldOutCache = TopK(options, teacher, heldOut, "heldout-cache");
 
-        var runs = new List<DemoRun> { EvaluateTeacher(teacher, heldOut) };
-        log.WriteLine($"      teacher held-out loss {runs[0].HeldOutLoss:F4}, token accuracy {runs[0].TokenAccuracy:P1}");
+        var questions = ConversationReader.Open(heldOut).Read().ToList();
+        var runs = new List<DemoRun> { EvaluateTeacher(options, teacher, heldOut, questions) };
+        log.WriteLine($"      teacher: {Scores(runs[^1])}");
         var config = SampleModels.Config(SampleModels.VocabSize(teacher), options.Hidden, options.Layers, options.Heads, options.Intermediate);
         for (int seed = 1; seed <= options.Seeds; seed++)
         {
@@ -55,8 +60,8 @@ public static class Demo
             foreach (var (name, data, objective, steps) in plan)
             {
                 string dir = Path.Combine(root, name.Replace(' ', '-').Replace('+', '_').Replace('.', '_'));
-                runs.Add(TrainStudent(options, name, seed, init, data, heldOutCache, objective, steps, dir));
-                log.WriteLine($"      {name,-12} {steps,5} steps: held-out loss {runs[^1].HeldOutLoss:F4}, token accuracy {runs[^1].TokenAccuracy:P1}");
+                runs.Add(TrainStudent(options, name, seed, init, data, (heldOut, heldOutCache, questions), objective, steps, dir));
+                log.WriteLine($"      {name,-12} {steps,5} steps: {Scores(runs[^1])}");
             }
         }
         log.WriteLine("[3/3] report");
@@ -81,29 +86,44 @@ public static class Demo
         return cache;
     }
 
-    private static DemoRun EvaluateTeacher(string teacher, string heldOut)
+    private static string Scores(DemoRun run) => string.Create(CultureInfo.InvariantCulture,
+        $"held-out loss {run.HeldOutLoss:F4}, token accuracy {run.TokenAccuracy:P1}, answer accuracy {run.AnswerAccuracy:P1}");
+
+    private static DemoRun EvaluateTeacher(DemoOptions options, string teacher, string heldOut, IReadOnlyList<Conversation> questions)
     {
         using var model = HfModelFolder.Load(teacher, CPU, ScalarType.Float32);
         model.eval();
         var source = TrainingData.Open(heldOut, null, teacher);
         var result = Validator.Run(model, source, KdObjective.SftOnly, microBatch: 16, chunkSize: 1024);
-        return new DemoRun("teacher", 0, 0, result.Sft, result.Accuracy, []);
+        return new DemoRun("teacher", 0, 0, result.Sft, result.Accuracy, AnswerAccuracy(model, teacher, heldOut, questions, options), []);
     }
 
-    private static DemoRun TrainStudent(DemoOptions o, string name, long seed, string init, string data, string heldOut,
-        KdObjective objective, int steps, string dir)
+    // Greedy answers (KV cache) to the held-out questions, scored by the number in their final "The answer is N.".
+    private static double AnswerAccuracy(LlamaForCausalLM model, string folder, string heldOut, IReadOnlyList<Conversation> questions, DemoOptions options)
+    {
+        var chat = ChatTokenizer.Load(folder);
+        var score = GenerationEval.Run(model, chat, questions, options.AnswerTokens, GenerationEval.StopIds(model.Config, chat));
+        return score.FinalAnswerCorrect
+            ?? throw new InvalidDataException($"{heldOut}: no assistant answer ends in a final answer such as \"The answer is 42.\"");
+    }
+
+    private static DemoRun TrainStudent(DemoOptions o, string name, long seed, string init, string data,
+        (string File, string Cache, IReadOnlyList<Conversation> Questions) heldOut, KdObjective objective, int steps, string dir)
     {
         if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
         var config = new TrainConfig(
             new ModelOptions(Student: init),
-            new DataOptions(Path: data, ValData: heldOut),
+            new DataOptions(Path: data, ValData: heldOut.Cache),
             objective,
             new OptimizerOptions(Lr: o.Lr, WarmupSteps: Math.Max(1, steps / 20)),
             new TrainerOptions(Out: dir, Steps: steps, GlobalBatch: o.GlobalBatch, MicroBatch: o.GlobalBatch, Seed: seed,
                 ValInterval: Math.Max(1, o.Steps / 10)));
         var result = Trainer.Run(config);
         var validation = result.Validation ?? throw new InvalidOperationException($"{dir}: the trainer returned no held-out validation");
-        return new DemoRun(name, seed, steps, validation.Sft, validation.Accuracy, Curve(Path.Combine(dir, MetricsLog.FileName)));
+        using var model = HfModelFolder.Load(result.ModelDirectory, CPU, ScalarType.Float32);
+        model.eval();
+        double answers = AnswerAccuracy(model, result.ModelDirectory, heldOut.File, heldOut.Questions, o);
+        return new DemoRun(name, seed, steps, validation.Sft, validation.Accuracy, answers, Curve(Path.Combine(dir, MetricsLog.FileName)));
     }
 
     // The held-out cross-entropy ("sft") of every validation row; for KD runs "loss" also weighs in the KD term.

@@ -17,6 +17,7 @@ namespace Distill.Samples;
 /// <param name="Intermediate">Student intermediate_size.</param>
 /// <param name="TrainLimit">Use only the first N training conversations (null: all); for quick tests.</param>
 /// <param name="HeldOutLimit">Use only the first N held-out conversations (null: all); for quick tests.</param>
+/// <param name="AnswerTokens">Token limit per greedy answer; the sample's longest reference answer is 21 tokens and its end-of-turn one more.</param>
 public sealed record DemoOptions(
     string SampleRoot,
     string Out,
@@ -30,7 +31,8 @@ public sealed record DemoOptions(
     int Heads = 4,
     int Intermediate = 192,
     int? TrainLimit = null,
-    int? HeldOutLimit = null)
+    int? HeldOutLimit = null,
+    int AnswerTokens = 32)
 {
     /// <summary>The short KD+SFT run's steps: 70% of S, as in NeMo-Aligner's 420k vs 600k.</summary>
     public int ShortSteps => Math.Max(1, (int)Math.Round(0.7 * Steps));

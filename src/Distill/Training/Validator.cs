@@ -10,24 +10,36 @@ public static class Validator
 {
     /// <summary>
     /// Loss parts from <see cref="ChunkedLoss.Evaluate"/>, plus token accuracy and top-1 agreement with the teacher
-    /// from the argmax of each chunk's logits (so [tokens × vocab] never exists at once here either). With a cache the
-    /// KD part is measured even when kd_weight is 0, so an SFT baseline reports how far it is from the teacher.
+    /// from the argmax of each chunk's logits (so [tokens × vocab] never exists at once here either). The teacher is
+    /// <paramref name="teacher"/> when given (its final hidden states per micro-batch, projected chunk by chunk like
+    /// the model's), else the source's cached top-K when it has one. With a teacher the KD part is measured even when
+    /// kd_weight is 0, so an SFT baseline reports how far it is from the teacher.
     /// </summary>
-    /// <exception cref="InvalidDataException">kd_weight &gt; 0 but the source has no teacher.</exception>
-    public static ValidationResult Run(LlamaForCausalLM model, IExampleSource source, KdObjective objective, int microBatch, int chunkSize)
+    /// <param name="model">The model evaluated.</param>
+    /// <param name="source">The examples, in index order.</param>
+    /// <param name="objective">The loss reported as <see cref="ValidationResult.Loss"/>.</param>
+    /// <param name="microBatch">Examples per forward pass, ≥ 1.</param>
+    /// <param name="chunkSize">Tokens per output-projection chunk, ≥ 1.</param>
+    /// <param name="teacher">Optional teacher model on the model's device, sharing its tokenizer; used instead of a cache.</param>
+    /// <exception cref="InvalidDataException">kd_weight &gt; 0 but there is no teacher.</exception>
+    public static ValidationResult Run(LlamaForCausalLM model, IExampleSource source, KdObjective objective, int microBatch, int chunkSize,
+        LlamaForCausalLM? teacher = null)
     {
         var sums = new LossSums();
         long correct = 0, agree = 0;
+        bool withCache = teacher is null && source.HasTeacher;
         using var noGrad = no_grad();
         for (long start = 0; start < source.Count; start += microBatch)
         {
             using var scope = NewDisposeScope();
             var indices = Enumerable.Range(0, (int)Math.Min(microBatch, source.Count - start)).Select(i => start + i).ToArray();
-            var batch = MicroBatch.Build(source, indices, model.Device, source.HasTeacher);
+            var batch = MicroBatch.Build(source, indices, model.Device, withCache);
             if (batch.SupervisedTokens == 0) continue;
             var hidden = Hidden(model, batch);                                                      // [N, H]
-            sums += ChunkedLoss.Evaluate(hidden, model.LmHeadWeight, batch.Targets, objective, chunkSize);
-            var (c, a) = Argmax(hidden, model.LmHeadWeight, batch.Targets, chunkSize);
+            var targets = teacher is null ? batch.Targets
+                : new LossTargets(batch.Targets.Labels, null, TeacherSignal.FromHidden(Hidden(teacher, batch), teacher.LmHeadWeight));
+            sums += ChunkedLoss.Evaluate(hidden, model.LmHeadWeight, targets, objective, chunkSize);
+            var (c, a) = Argmax(hidden, model.LmHeadWeight, targets, chunkSize);
             correct += c;
             agree += a;
         }
@@ -35,7 +47,7 @@ public static class Validator
         var tokens = (long)sums.Tokens;
         var denominator = Math.Max(tokens, 1);
         return new ValidationResult(mean.Total, mean.Kd, mean.Sft, (double)correct / denominator,
-            source.HasTeacher ? (double)agree / denominator : null, tokens);
+            teacher is not null || withCache ? (double)agree / denominator : null, tokens);
     }
 
     /// <summary>[N, H] final hidden states at the rows that predict the batch's targets.</summary>
@@ -55,9 +67,15 @@ public static class Validator
             var length = Math.Min(chunkSize, targets.Rows - start);
             var predicted = hidden.narrow(0, start, length).matmul(weight.t()).argmax(1);           // [c]
             correct += predicted.eq(targets.Labels.narrow(0, start, length)).sum().item<long>();
-            if (targets.Teacher?.TopkIds is { } ids)
-                agree += predicted.eq(ids.narrow(0, start, length).select(1, 0).to_type(ScalarType.Int64)).sum().item<long>();
+            if (targets.Teacher?.Slice(start, length) is { } teacher)
+                agree += predicted.eq(TeacherTop1(teacher)).sum().item<long>();
         }
         return (correct, agree);
     }
+
+    // [c] the teacher's most likely token per row: the first cached id (cache rows are sorted by logit), or the argmax
+    // of this chunk's teacher logits.
+    private static Tensor TeacherTop1(TeacherSignal teacher) => teacher.IsTopK
+        ? teacher.TopkIds!.select(1, 0).to_type(ScalarType.Int64)
+        : teacher.FullLogitsNoGrad().argmax(1);
 }

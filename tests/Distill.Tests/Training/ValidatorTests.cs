@@ -8,20 +8,29 @@ namespace Distill.Tests.Training;
 
 public sealed class ValidatorTests : IDisposable
 {
-    private readonly TempFolder _folder = new();
+    private static readonly KdObjective CrossEntropyOnly = new(KdLossKind.FwdKl, KdWeight: 0, SftWeight: 1);
 
-    public void Dispose() => _folder.Dispose();
+    private readonly TempFolder _folder = new();
+    private readonly TrainingExample[] _examples = TrainingTestData.Examples(5, seed: 12);
+    private readonly LlamaForCausalLM _teacher = TrainingTestData.BigramTeacher(21);
+    private readonly LlamaForCausalLM _student = TrainingTestData.Model(13);
+    private readonly CacheExampleSource _cache;
+
+    public ValidatorTests() =>
+        _cache = new CacheExampleSource(TrainingTestData.Cache(_folder.Sub("cache"), _examples, _teacher, topK: 4), topK: null);
+
+    public void Dispose()
+    {
+        _cache.Dispose();
+        _student.Dispose();
+        _teacher.Dispose();
+        _folder.Dispose();
+    }
 
     [Fact]
     public void Run_Should_Match_A_Naive_Per_Example_Computation_From_Full_Logits()
     {
-        var examples = TrainingTestData.Examples(5, seed: 12);
-        using var teacher = TrainingTestData.BigramTeacher(21);
-        using var source = new CacheExampleSource(TrainingTestData.Cache(_folder.Sub("cache"), examples, teacher, topK: 4), topK: null);
-        using var student = TrainingTestData.Model(13);
-        var objective = new KdObjective(KdLossKind.FwdKl, KdWeight: 0, SftWeight: 1);
-
-        var result = Validator.Run(student, source, objective, microBatch: 2, chunkSize: 3);
+        var result = Validator.Run(_student, _cache, CrossEntropyOnly, microBatch: 2, chunkSize: 3);
 
         // Naive: each example alone, unpadded, full logits; target j is predicted by logits row j − 1.
         double ce = 0;
@@ -29,11 +38,11 @@ public sealed class ValidatorTests : IDisposable
         using (var scope = NewDisposeScope())
         using (no_grad())
         {
-            foreach (var e in examples)
+            foreach (var e in _examples)
             {
                 var ids = tensor(e.InputIds.Select(i => (long)i).ToArray()).unsqueeze(0);
-                var s = student.Forward(new CausalLMInput { InputIds = ids }).Logits![0].to_type(ScalarType.Float64).log_softmax(-1);
-                var t = teacher.Forward(new CausalLMInput { InputIds = ids }).Logits![0];
+                var s = _student.Forward(new CausalLMInput { InputIds = ids }).Logits![0].to_type(ScalarType.Float64).log_softmax(-1);
+                var t = _teacher.Forward(new CausalLMInput { InputIds = ids }).Logits![0];
                 for (var j = 1; j < e.InputIds.Length; j++)
                 {
                     if (e.LossMask[j] == 0) continue;
@@ -51,5 +60,20 @@ public sealed class ValidatorTests : IDisposable
         Assert.Equal((double)correct / tokens, result.Accuracy, 12);
         Assert.Equal((double)agree / tokens, result.Top1Agreement!.Value, 12);
         Assert.True(result.Kd > 0);                      // measured against the cache even with kd_weight 0
+    }
+
+    [Fact]
+    public void Run_With_A_Teacher_Model_Should_Use_It_Instead_Of_The_Cache()
+    {
+        var fromCache = Validator.Run(_student, _cache, CrossEntropyOnly, microBatch: 2, chunkSize: 3);
+        var fromItself = Validator.Run(_student, _cache, CrossEntropyOnly, microBatch: 2, chunkSize: 3, teacher: _student);
+
+        // The student as its own teacher: no divergence and full agreement, whatever the cache holds.
+        Assert.True(fromCache.Kd > 0);
+        Assert.True(fromCache.Top1Agreement < 1);
+        Assert.Equal(0, fromItself.Kd, 6);
+        Assert.Equal(1.0, fromItself.Top1Agreement);
+        Assert.Equal(fromCache.Sft, fromItself.Sft, 12);
+        Assert.Equal(fromCache.Accuracy, fromItself.Accuracy);
     }
 }
