@@ -37,7 +37,7 @@ public static class Validator
             if (batch.SupervisedTokens == 0) continue;
             var hidden = Hidden(model, batch);                                                      // [N, H]
             var targets = teacher is null ? batch.Targets
-                : new LossTargets(batch.Targets.Labels, null, TeacherSignal.FromHidden(Hidden(teacher, batch), teacher.LmHeadWeight));
+                : new LossTargets(batch.Targets.Labels, batch.Targets.Mask, TeacherSignal.FromHidden(Hidden(teacher, batch), teacher.LmHeadWeight));
             sums += ChunkedLoss.Evaluate(hidden, model.LmHeadWeight, targets, objective, chunkSize);
             var (c, a) = Argmax(hidden, model.LmHeadWeight, targets, chunkSize);
             correct += c;

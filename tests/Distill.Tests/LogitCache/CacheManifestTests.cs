@@ -73,7 +73,7 @@ public sealed class CacheManifestTests
           "teacher": { "config_fingerprint": "sha256:c", "weights_fingerprint": "sha256:w", "vocab_size": 50 },
           "tokenizer_fingerprint": "sha256:tok",
           "chat_template": "",
-          "data": { "path": "/home/me/train.jsonl", "sha256": "5d41402abc4b2a76b9719d911017c592ae4b11b6a3c2f8a1e2f3b4c5d6e7f809" },
+          "data": { "path": "/data/me/train.jsonl", "sha256": "5d41402abc4b2a76b9719d911017c592ae4b11b6a3c2f8a1e2f3b4c5d6e7f809" },
           "top_k": 3,
           "logit_dtype": "bf16",
           "max_seq_len": 64,
@@ -92,7 +92,7 @@ public sealed class CacheManifestTests
         Assert.Null(manifest.ComputeDType);
         Assert.Null(manifest.BatchTokens);
         Assert.Null(manifest.Data.Size);
-        Assert.Equal("/home/me/train.jsonl", manifest.Data.Path);
+        Assert.Equal("/data/me/train.jsonl", manifest.Data.Path);
         Assert.Equal("bf16", manifest.LogitDType);
         Assert.DoesNotContain("compute_dtype", manifest.ToJson(), StringComparison.Ordinal);
     }
