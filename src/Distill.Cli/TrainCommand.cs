@@ -16,6 +16,10 @@ public static class TrainCommand
         ("--global-batch", "trainer.global_batch", "examples per optimizer step"),
         ("--micro-batch", "trainer.micro_batch", "examples per forward pass (divides the global batch)"),
         ("--kd-loss", "objective.kd_loss", "fwd_kl | bwd_kl | tail_fwd_kl | tail_bwd_kl | jsd"),
+        ("--beta", "objective.beta", "jsd interpolation: 0 = forward KL(T||S), 1 = reverse KL(S||T)"),
+        ("--teacher", "model.teacher", "a live teacher's Hugging Face folder (online KD on JSONL data, instead of a cache)"),
+        ("--teacher-dtype", "model.teacher_dtype", "the live teacher's dtype: float32 | bfloat16 (default: --dtype)"),
+        ("--teacher-top-k", "model.teacher_top_k", "the live teacher answers with its top-K, computed on the fly (default: full vocabulary)"),
         ("--kd-weight", "objective.kd_weight", "weight of the KD term (0 = SFT baseline)"),
         ("--sft-weight", "objective.sft_weight", "weight of the cross-entropy term"),
         ("--logits-scale", "objective.logits_scale", "student logit scale"),
@@ -34,7 +38,7 @@ public static class TrainCommand
     public static Command Create()
     {
         var student = new Option<string>("--student") { Description = "the student's Hugging Face folder", Required = true };
-        var data = new Option<string>("--data") { Description = "logit cache folder (KD + SFT) or tokenized JSONL (plain SFT)", Required = true };
+        var data = new Option<string>("--data") { Description = "logit cache folder (KD + SFT) or JSONL (plain SFT, or online KD with --teacher)", Required = true };
         var outDir = new Option<string>("--out") { Description = "output folder", Required = true };
         var recipe = new Option<string?>("--config") { Description = "YAML recipe (sections model, data, objective, optimizer, trainer)" };
         var set = new Option<string[]>("--set") { Description = "override any recipe key: key=value (repeatable)", AllowMultipleArgumentsPerToken = false };
@@ -42,7 +46,7 @@ public static class TrainCommand
         var skip = new Option<bool>("--skip-nonfinite") { Description = "skip and count non-finite steps instead of stopping" };
         var flags = Flags.Select(f => (Option: new Option<string?>(f.Flag) { Description = f.Help }, f.Key)).ToArray();
 
-        var command = new Command("train", "Train a student with KD + SFT from a logit cache (or plain SFT from tokenized JSONL)");
+        var command = new Command("train", "Train a student with KD + SFT from a logit cache or a live teacher (or plain SFT from JSONL)");
         foreach (var option in new Option[] { student, data, outDir, recipe, set, resume, skip }.Concat(flags.Select(f => f.Option)))
             command.Options.Add(option);
         command.SetAction(parse =>

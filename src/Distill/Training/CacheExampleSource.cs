@@ -33,16 +33,16 @@ public sealed class CacheExampleSource : IExampleSource
     public long Count => _reader.ExampleCount;
 
     /// <inheritdoc />
-    public bool HasTeacher => true;
-
-    /// <inheritdoc />
     public TrainingExample Example(long index)
     {
         var view = _reader.Example(index, TopK);
         return new TrainingExample(view.InputIds.ToArray(), view.LossMask.ToArray());
     }
 
-    /// <inheritdoc />
+    /// <summary>
+    /// The teacher rows of <paramref name="indices"/>' targets, concatenated in that order; within an example, one row per
+    /// target position j (ascending), as <see cref="TrainingExample.SupervisedCount"/> counts them.
+    /// </summary>
     public TopKBatch LoadTeacher(IReadOnlyList<long> indices) => _reader.LoadTopK(indices, TopK);
 
     /// <summary>The largest token id in any example's input_ids, and the smallest (to catch negative ids).</summary>

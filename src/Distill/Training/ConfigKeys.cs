@@ -11,6 +11,9 @@ internal static class ConfigKeys
         new("model", "student", c => Show(c.Model.Student), (c, v) => c with { Model = c.Model with { Student = Str(v) } }),
         new("model", "device", c => Show(c.Model.Device), (c, v) => c with { Model = c.Model with { Device = Str(v) } }),
         new("model", "dtype", c => Show(c.Model.DType), (c, v) => c with { Model = c.Model with { DType = Str(v) } }),
+        new("model", "teacher", c => Show(c.Model.Teacher), (c, v) => c with { Model = c.Model with { Teacher = NullableString(v) } }),
+        new("model", "teacher_dtype", c => Show(c.Model.TeacherDType), (c, v) => c with { Model = c.Model with { TeacherDType = NullableString(v) } }),
+        new("model", "teacher_top_k", c => Show(c.Model.TeacherTopK), (c, v) => c with { Model = c.Model with { TeacherTopK = NullableInt(v) } }),
 
         new("data", "path", c => Show(c.Data.Path), (c, v) => c with { Data = c.Data with { Path = Str(v) } }),
         new("data", "val_data", c => Show(c.Data.ValData), (c, v) => c with { Data = c.Data with { ValData = NullableString(v) } }),

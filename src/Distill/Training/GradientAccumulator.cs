@@ -14,7 +14,7 @@ public static class GradientAccumulator
     /// </summary>
     /// <returns>The objective and its parts over the global batch, and the real tokens processed.</returns>
     public static (double Loss, double Kd, double Sft, long Tokens) Accumulate(Distill.Models.LlamaForCausalLM model, IExampleSource source,
-        IReadOnlyList<long> indices, int microBatch, KdObjective objective, int chunkSize)
+        IReadOnlyList<long> indices, int microBatch, KdObjective objective, int chunkSize, Teachers.ITeacher? teacher = null)
     {
         var micro = indices.Chunk(microBatch).ToArray();
         var supervised = micro.Select(m => m.Sum(i => (long)source.Example(i).SupervisedCount)).ToArray();
@@ -25,10 +25,11 @@ public static class GradientAccumulator
         {
             if (supervised[m] == 0) continue;
             using var scope = NewDisposeScope();
-            var batch = MicroBatch.Build(source, micro[m], model.Device, source.HasTeacher);
+            var batch = MicroBatch.Build(source, micro[m], model.Device);
             tokens += batch.Tokens;
-            var hidden = Validator.Hidden(model, batch);                                      // [N, H]
-            var result = ChunkedLoss.Backward(hidden, model.LmHeadWeight, batch.Targets, objective, chunkSize, normaliser);
+            var targets = batch.Targets(teacher?.Signal(batch));
+            var hidden = batch.Hidden(model);                                                 // [N, H]
+            var result = ChunkedLoss.Backward(hidden, model.LmHeadWeight, targets, objective, chunkSize, normaliser);
             hidden.backward(new[] { result.HiddenGrad });
             (loss, kd, sft) = (loss + result.Loss, kd + result.Kd, sft + result.Sft);
         }

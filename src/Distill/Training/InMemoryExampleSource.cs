@@ -1,5 +1,3 @@
-using Distill.LogitCache;
-
 namespace Distill.Training;
 
 /// <summary>Tokenized examples held in memory (a tokenized JSONL file): plain SFT, no teacher.</summary>
@@ -14,14 +12,7 @@ public sealed class InMemoryExampleSource(string name, IReadOnlyList<TrainingExa
     public long Count => examples.Count;
 
     /// <inheritdoc />
-    public bool HasTeacher => false;
-
-    /// <inheritdoc />
     public TrainingExample Example(long index) => examples[checked((int)index)];
-
-    /// <inheritdoc />
-    public TopKBatch LoadTeacher(IReadOnlyList<long> indices) =>
-        throw new InvalidOperationException($"{name}: tokenized examples carry no teacher logits; KD needs a logit cache");
 
     /// <summary>Nothing to release.</summary>
     public void Dispose()

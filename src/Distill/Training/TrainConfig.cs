@@ -25,6 +25,10 @@ public sealed record TrainConfig(ModelOptions Model, DataOptions Data, KdObjecti
         Require(Trainer.Out, "trainer.out", "the output folder");
         Require(Model.Device, "model.device", "cpu, cuda or cuda:N");
         _ = Model.ComputeDType;
+        _ = Model.TeacherComputeDType;
+        if (Model.Teacher is not null && string.IsNullOrWhiteSpace(Model.Teacher)) Fail("model.teacher", "''", "must name the teacher's Hugging Face folder (or be null)");
+        if (Model.TeacherTopK is < 1) Fail("model.teacher_top_k", Model.TeacherTopK, "must be >= 1 (or null for the full vocabulary)");
+        if (Model.TeacherTopK is not null && Model.Teacher is null) Fail("model.teacher_top_k", Model.TeacherTopK, "needs a live teacher (model.teacher)");
         if (Data.TopK is < 1) Fail("data.top_k", Data.TopK, "must be >= 1 (or null for the cache's K)");
         ValidateTrainer(Trainer);
         ValidateOptimizer(Optimizer, Trainer.Steps);

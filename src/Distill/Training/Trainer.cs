@@ -48,13 +48,15 @@ public static class Trainer
         using var model = new TrainingModel(master, config.Model.ComputeDType);
         StudentCompatibility.Check(master.Config, config.Model.Student, train);
         if (val is not null) StudentCompatibility.Check(master.Config, config.Model.Student, val);
+        TrainingTeachers.Check(config, train, val, master.Config);
+        using var teachers = TrainingTeachers.Open(config, train, val, device);
         using var optimizer = CreateOptimizer(master, config.Optimizer);
         if (resume is not null) optimizer.load_state_dict(Path.Combine(resume.Value.Path, Checkpoints.OptimizerFile));
         TrainConfigYaml.Save(config, Path.Combine(t.Out, TrainConfigYaml.ResolvedFileName));
         using var metrics = new MetricsLog(t.Out, resume?.State.Step);
         var start = resume?.State ?? new TrainerState { Step = 0, ExamplesSeen = 0, Seed = t.Seed, GlobalBatch = t.GlobalBatch };
         foreach (var note in notes) progress?.Report(new TrainProgress(start.Step, t.Steps, double.NaN, 0, 0, 0, 0, 0, TimeSpan.Zero, Message: note));
-        var loop = new TrainingLoop(config, model, optimizer, train, val, metrics, progress, start, resume?.Path);
+        var loop = new TrainingLoop(config, model, optimizer, train, val, teachers, metrics, progress, start, resume?.Path);
         loop.Run(cancellationToken);
         var final = Path.Combine(t.Out, FinalFolder);
         HfModelFolder.Save(master, final, new HfSaveOptions { Overwrite = true, SourceDirectory = config.Model.Student });
@@ -79,19 +81,19 @@ public static class Trainer
     }
 
     /// <summary>
-    /// Validates, and adapts the objective to the data: without a teacher the run is plain SFT (kd_weight 0, sft_weight
-    /// 1 unless set); KD validation needs a cache as well.
+    /// Validates, and adapts the objective to the data: without a teacher (a logit cache or <c>model.teacher</c>) the run
+    /// is plain SFT (kd_weight 0, sft_weight 1 unless set); KD validation from a cache needs a cache as well.
     /// </summary>
     public static TrainConfig Resolve(TrainConfig config, IExampleSource train, IExampleSource? val)
     {
         config.Validate();
         if (train.Count < 1) throw new InvalidDataException($"{train.Name}: no training examples");
-        if (!train.HasTeacher)
+        if (!TrainingTeachers.HasTeacher(config, train))
         {
             var o = config.Objective;
             config = config with { Objective = o with { KdWeight = 0, SftWeight = o.SftWeight > 0 ? o.SftWeight : 1 } };
         }
-        if (val is not null && train.HasTeacher && !val.HasTeacher && config.Objective.KdWeight > 0)
+        if (val is not null && train is CacheExampleSource && val is not CacheExampleSource && config.Objective.KdWeight > 0)
             throw new InvalidDataException($"train config: data.val_data = {val.Name} has no teacher logits but kd_weight > 0; give a logit cache for validation");
         if (train is CacheExampleSource a && val is CacheExampleSource b)
         {

@@ -8,7 +8,7 @@ namespace Distill.Training;
 /// <summary>The optimizer steps of one run: batching, gradient accumulation, clipping, the update, logging, checkpoints.</summary>
 internal sealed class TrainingLoop(
     TrainConfig config, TrainingModel model, AdamW optimizer, IExampleSource train, IExampleSource? val,
-    MetricsLog metrics, IProgress<TrainProgress>? progress, TrainerState start, string? startCheckpoint)
+    TrainingTeachers teachers, MetricsLog metrics, IProgress<TrainProgress>? progress, TrainerState start, string? startCheckpoint)
 {
     private readonly DataOrder _order = new(train.Count, config.Trainer.Seed);
     private readonly Stopwatch _clock = Stopwatch.StartNew();
@@ -56,7 +56,7 @@ internal sealed class TrainingLoop(
         var started = Stopwatch.GetTimestamp();
         var indices = _order.Range((long)step * t.GlobalBatch, t.GlobalBatch);
         model.ZeroGrad();
-        var (loss, kd, sft, tokens) = GradientAccumulator.Accumulate(model.Compute, train, indices, t.MicroBatch, config.Objective, t.ChunkSize);
+        var (loss, kd, sft, tokens) = GradientAccumulator.Accumulate(model.Compute, train, indices, t.MicroBatch, config.Objective, t.ChunkSize, teachers.Train);
         model.CopyGradsToMasters();
         var clip = config.Optimizer.GradClip > 0 ? config.Optimizer.GradClip : double.PositiveInfinity;
         var gradNorm = nn.utils.clip_grad_norm_(_masters, clip);
@@ -95,7 +95,7 @@ internal sealed class TrainingLoop(
         model.Compute.eval();
         try
         {
-            result = Validator.Run(model.Compute, val!, config.Objective, config.Trainer.MicroBatch, config.Trainer.ChunkSize);
+            result = Validator.Run(model.Compute, val!, config.Objective, config.Trainer.MicroBatch, config.Trainer.ChunkSize, teachers.Val);
         }
         finally
         {

@@ -46,7 +46,7 @@ public sealed class ConversationTrainingTests : IDisposable
             Assert.Equal(expected[i].InputIds, source.Example(i).InputIds);
             Assert.Equal(expected[i].LossMask, source.Example(i).LossMask);
         }
-        Assert.False(source.HasTeacher);
+        Assert.IsType<InMemoryExampleSource>(source);
     }
 
     [Fact]
