@@ -15,7 +15,7 @@ public static class TrainCommand
         ("--lr", "optimizer.lr", "peak learning rate"),
         ("--global-batch", "trainer.global_batch", "examples per optimizer step"),
         ("--micro-batch", "trainer.micro_batch", "examples per forward pass (divides the global batch)"),
-        ("--kd-loss", "objective.kd_loss", "fwd_kl | bwd_kl | tail_fwd_kl | tail_bwd_kl | jsd"),
+        ("--kd-loss", "objective.kd_loss", "fwd_kl | bwd_kl | tail_fwd_kl | tail_bwd_kl | jsd | sampled_rkl (on-policy, needs a live teacher)"),
         ("--beta", "objective.beta", "jsd interpolation: 0 = forward KL(T||S), 1 = reverse KL(S||T)"),
         ("--teacher", "model.teacher", "a live teacher's Hugging Face folder (online KD on JSONL data, instead of a cache)"),
         ("--teacher-dtype", "model.teacher_dtype", "the live teacher's dtype: float32 | bfloat16 (default: --dtype)"),

@@ -69,7 +69,7 @@ internal static class ConfigKeys
         }
         catch (InvalidDataException)
         {
-            throw new FormatException("expected fwd_kl, bwd_kl, tail_fwd_kl, tail_bwd_kl or jsd");
+            throw new FormatException("expected one of " + KdObjective.Names);
         }
     }
 
