@@ -29,6 +29,13 @@ internal static class ConfigKeys
         new("objective", "t_squared", c => Show(c.Objective.TSquared), (c, v) => c with { Objective = c.Objective with { TSquared = Bool(v) } }),
         new("objective", "beta", c => Show(c.Objective.Beta), (c, v) => c with { Objective = c.Objective with { Beta = Double(v) } }),
 
+        new("online", "lambda", c => Show(c.Online.Lambda), (c, v) => c with { Online = c.Online with { Lambda = Double(v) } }),
+        new("online", "seq_kd", c => Show(c.Online.SeqKd), (c, v) => c with { Online = c.Online with { SeqKd = Bool(v) } }),
+        new("online", "max_new_tokens", c => Show(c.Online.MaxNewTokens), (c, v) => c with { Online = c.Online with { MaxNewTokens = Int(v) } }),
+        new("online", "gen_temperature", c => Show(c.Online.GenTemperature), (c, v) => c with { Online = c.Online with { GenTemperature = Double(v) } }),
+        new("online", "gen_top_p", c => Show(c.Online.GenTopP), (c, v) => c with { Online = c.Online with { GenTopP = Double(v) } }),
+        new("online", "gen_top_k", c => Show(c.Online.GenTopK), (c, v) => c with { Online = c.Online with { GenTopK = Int(v) } }),
+
         new("optimizer", "lr", c => Show(c.Optimizer.Lr), (c, v) => c with { Optimizer = c.Optimizer with { Lr = Double(v) } }),
         new("optimizer", "min_lr", c => Show(c.Optimizer.MinLr), (c, v) => c with { Optimizer = c.Optimizer with { MinLr = Double(v) } }),
         new("optimizer", "schedule", c => Show(c.Optimizer.Schedule), (c, v) => c with { Optimizer = c.Optimizer with { Schedule = Schedule(v) } }),

@@ -5,7 +5,7 @@ using YamlDotNet.RepresentationModel;
 namespace Distill.Training;
 
 /// <summary>
-/// Reads and writes recipes: YAML with the sections model, data, objective, optimizer and trainer, e.g.
+/// Reads and writes recipes: YAML with the sections model, data, objective, online, optimizer and trainer, e.g.
 /// <code>
 /// objective:
 ///   kd_loss: fwd_kl
@@ -103,7 +103,7 @@ public static class TrainConfigYaml
         if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is YamlScalarNode { Value: null or "" or "~" or "null" })
             return entries;
         if (stream.Documents[0].RootNode is not YamlMappingNode root)
-            throw new InvalidDataException($"{source}: the recipe must be a mapping of sections (model, data, objective, optimizer, trainer)");
+            throw new InvalidDataException($"{source}: the recipe must be a mapping of sections (model, data, objective, online, optimizer, trainer)");
         foreach (var (keyNode, valueNode) in root.Children)
         {
             var name = Name(keyNode, source);

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Distill.Teachers;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -13,6 +14,10 @@ internal sealed class TrainingLoop(
     private readonly DataOrder _order = new(train.Count, config.Trainer.Seed);
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private readonly Parameter[] _masters = model.Master.parameters().ToArray();
+    private readonly OnPolicyBatch? _onPolicy = config.Online.Samples
+        ? new OnPolicyBatch(config.Online, config.Objective,
+            OnPolicyBatch.StopIds(config.Model.Student, config.Data.ChatFormat, model.Master.Config), config.Trainer.Seed, config.Trainer.MicroBatch)
+        : null;
 
     public TrainerState State { get; private set; } = start;
 
@@ -56,7 +61,11 @@ internal sealed class TrainingLoop(
         var started = Stopwatch.GetTimestamp();
         var indices = _order.Range((long)step * t.GlobalBatch, t.GlobalBatch);
         model.ZeroGrad();
-        var (loss, kd, sft, tokens) = GradientAccumulator.Accumulate(model.Compute, train, indices, t.MicroBatch, config.Objective, t.ChunkSize, teachers.Train);
+        GenerationStats? generation = null;
+        IReadOnlyList<BatchPart> parts = [new BatchPart(indices.Select(train.Example).ToArray(), indices, config.Objective)];
+        if (_onPolicy is not null)
+            (parts, generation) = _onPolicy.Build(train, indices, step, model.Compute, (teachers.Train as ModelTeacher)?.Model);
+        var (loss, kd, sft, tokens, teacherSeconds) = GradientAccumulator.Accumulate(model.Compute, parts, t.MicroBatch, t.ChunkSize, teachers.Train);
         model.CopyGradsToMasters();
         var clip = config.Optimizer.GradClip > 0 ? config.Optimizer.GradClip : double.PositiveInfinity;
         var gradNorm = nn.utils.clip_grad_norm_(_masters, clip);
@@ -72,7 +81,7 @@ internal sealed class TrainingLoop(
         }
         model.ZeroGrad();
         var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
-        return new StepOutcome(loss, kd, sft, gradNorm, lr, tokens, seconds, skipped);
+        return new StepOutcome(loss, kd, sft, gradNorm, lr, tokens, seconds, skipped, teacherSeconds, generation);
     }
 
     private void Log(StepOutcome o)
@@ -84,6 +93,12 @@ internal sealed class TrainingLoop(
             ["tokens_per_s"] = tokensPerSecond, ["grad_norm"] = o.GradNorm,
         };
         if (o.Skipped) row["skipped"] = true;
+        if (teachers.Train is ModelTeacher)
+        {
+            var generation = o.Generation?.Seconds ?? 0;
+            (row["generation_s"], row["teacher_s"], row["student_s"]) = (generation, o.TeacherSeconds, o.Seconds - generation - o.TeacherSeconds);
+        }
+        if (o.Generation is { } g) (row["generated_tokens"], row["mean_completion_length"]) = (g.Tokens, g.MeanLength);
         metrics.Write(row);
         progress?.Report(new TrainProgress(State.Step, config.Trainer.Steps, o.Loss, o.Kd, o.Sft, o.Lr, tokensPerSecond, o.GradNorm,
             _clock.Elapsed, Message: o.Skipped ? $"step {State.Step}: non-finite loss or gradient, update skipped" : null));
