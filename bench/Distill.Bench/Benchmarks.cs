@@ -13,5 +13,6 @@ internal static class Benchmarks
         ("topk", TopKOverhead.Run),
         ("train", TrainThroughput.Run),
         ("train_memory", TrainMemory.Run),
+        ("decode", DecodeThroughput.Run),
     ];
 }
