@@ -25,6 +25,11 @@ public static class TrainCommand
         ("--logits-scale", "objective.logits_scale", "student logit scale"),
         ("--target-logits-scale", "objective.target_logits_scale", "teacher logit scale"),
         ("--top-k", "data.top_k", "use the first K of the cache's K"),
+        ("--lambda", "online.lambda", "on-policy fraction: of each global batch, the share of completions the student samples itself (needs --teacher)"),
+        ("--max-new-tokens", "online.max_new_tokens", "longest sampled completion"),
+        ("--gen-temperature", "online.gen_temperature", "sampling temperature (0 = greedy)"),
+        ("--gen-top-p", "online.gen_top_p", "nucleus sampling mass"),
+        ("--gen-top-k", "online.gen_top_k", "sample among the K most likely tokens (0 = off)"),
         ("--temperature", "objective.temperature", "KD temperature"),
         ("--seed", "trainer.seed", "data-order seed"),
         ("--val-data", "data.val_data", "held-out cache or JSONL"),
@@ -40,14 +45,15 @@ public static class TrainCommand
         var student = new Option<string>("--student") { Description = "the student's Hugging Face folder", Required = true };
         var data = new Option<string>("--data") { Description = "logit cache folder (KD + SFT) or JSONL (plain SFT, or online KD with --teacher)", Required = true };
         var outDir = new Option<string>("--out") { Description = "output folder", Required = true };
-        var recipe = new Option<string?>("--config") { Description = "YAML recipe (sections model, data, objective, optimizer, trainer)" };
+        var recipe = new Option<string?>("--config") { Description = "YAML recipe (sections model, data, objective, online, optimizer, trainer)" };
         var set = new Option<string[]>("--set") { Description = "override any recipe key: key=value (repeatable)", AllowMultipleArgumentsPerToken = false };
         var resume = new Option<bool>("--resume") { Description = "continue from the newest checkpoint in --out" };
         var skip = new Option<bool>("--skip-nonfinite") { Description = "skip and count non-finite steps instead of stopping" };
+        var seqKd = new Option<bool>("--seq-kd") { Description = "completions not sampled by the student are sampled by the teacher (sequence-level KD)" };
         var flags = Flags.Select(f => (Option: new Option<string?>(f.Flag) { Description = f.Help }, f.Key)).ToArray();
 
         var command = new Command("train", "Train a student with KD + SFT from a logit cache or a live teacher (or plain SFT from JSONL)");
-        foreach (var option in new Option[] { student, data, outDir, recipe, set, resume, skip }.Concat(flags.Select(f => f.Option)))
+        foreach (var option in new Option[] { student, data, outDir, recipe, set, resume, skip, seqKd }.Concat(flags.Select(f => f.Option)))
             command.Options.Add(option);
         command.SetAction(parse =>
         {
@@ -58,6 +64,7 @@ public static class TrainCommand
             overrides.AddRange(flags.Where(f => parse.GetValue(f.Option) is not null).Select(f => $"{f.Key}={parse.GetValue(f.Option)}"));
             if (parse.GetValue(resume)) overrides.Add("trainer.resume=true");
             if (parse.GetValue(skip)) overrides.Add("trainer.skip_nonfinite=true");
+            if (parse.GetValue(seqKd)) overrides.Add("online.seq_kd=true");
             overrides.AddRange(parse.GetValue(set) ?? []);
             return Execute(parse.GetValue(recipe), overrides, parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error);
         });
