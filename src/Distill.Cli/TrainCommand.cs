@@ -134,7 +134,8 @@ public static class TrainCommand
         if (p.Message is not null) return p.Message;
         if (p.Validation is { } v)
             return $"step {p.Step}/{p.Steps} validation: loss {Format(v.Loss)} kd {Format(v.Kd)} sft {Format(v.Sft)} " +
-                   $"acc {Format(v.Accuracy)}" + (v.Top1Agreement is { } a ? $" top1 {Format(a)}" : "");
+                   $"acc {Format(v.Accuracy)}" + (v.Top1Agreement is { } a ? $" top1 {Format(a)}" : "") +
+                   (v.OwnReverseKl is { } r ? $" own-answer rkl {Format(r)}" : "") + (v.AnswerAccuracy is { } c ? $" answers {Format(c)}" : "");
         return $"step {p.Step}/{p.Steps} loss {Format(p.Loss)} kd {Format(p.Kd)} sft {Format(p.Sft)} " +
                $"lr {p.Lr.ToString("0.###e+0", CultureInfo.InvariantCulture)} tok/s {p.TokensPerSecond.ToString("F0", CultureInfo.InvariantCulture)} " +
                $"|g| {Format(p.GradNorm)}";

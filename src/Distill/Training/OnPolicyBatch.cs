@@ -78,7 +78,7 @@ public sealed class OnPolicyBatch(OnlineOptions options, KdObjective objective, 
 
     // Prompt and completion of an example's last supervised turn (the last run of loss-mask positions), and the room
     // left after the prompt within the model's positions.
-    private static (int[] Prompt, int[] Completion, int Room) Split(IExampleSource source, long index, int maxPositions)
+    internal static (int[] Prompt, int[] Completion, int Room) Split(IExampleSource source, long index, int maxPositions)
     {
         var e = source.Example(index);
         var end = Array.FindLastIndex(e.LossMask, m => m != 0);
@@ -91,6 +91,6 @@ public sealed class OnPolicyBatch(OnlineOptions options, KdObjective objective, 
         return (e.InputIds[..start], e.InputIds[start..(end + 1)], room);
     }
 
-    private static TrainingExample Example(int[] prompt, int[] completion) =>
+    internal static TrainingExample Example(int[] prompt, int[] completion) =>
         new([.. prompt, .. completion], [.. new byte[prompt.Length], .. Enumerable.Repeat((byte)1, completion.Length)]);
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Distill.Teachers;
+using Distill.Text.Tokenization;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -14,9 +15,14 @@ internal sealed class TrainingLoop(
     private readonly DataOrder _order = new(train.Count, config.Trainer.Seed);
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private readonly Parameter[] _masters = model.Master.parameters().ToArray();
-    private readonly OnPolicyBatch? _onPolicy = config.Online.Samples
-        ? new OnPolicyBatch(config.Online, config.Objective,
-            OnPolicyBatch.StopIds(config.Model.Student, config.Data.ChatFormat, model.Master.Config), config.Trainer.Seed, config.Trainer.MicroBatch)
+    private readonly IReadOnlyCollection<int> _stopIds = config.Model.Teacher is null ? []
+        : OnPolicyBatch.StopIds(config.Model.Student, config.Data.ChatFormat, model.Master.Config);
+    private readonly HfTokenizer? _tokenizer = config.Model.Teacher is not null && File.Exists(Path.Combine(config.Model.Student, "tokenizer.json"))
+        ? HfTokenizer.Load(config.Model.Student) : null;
+    private OnPolicyBatch? _onPolicy;
+
+    private OnPolicyBatch? OnPolicy => config.Online.Samples
+        ? _onPolicy ??= new OnPolicyBatch(config.Online, config.Objective, _stopIds, config.Trainer.Seed, config.Trainer.MicroBatch)
         : null;
 
     public TrainerState State { get; private set; } = start;
@@ -63,8 +69,8 @@ internal sealed class TrainingLoop(
         model.ZeroGrad();
         GenerationStats? generation = null;
         IReadOnlyList<BatchPart> parts = [new BatchPart(indices.Select(train.Example).ToArray(), indices, config.Objective)];
-        if (_onPolicy is not null)
-            (parts, generation) = _onPolicy.Build(train, indices, step, model.Compute, (teachers.Train as ModelTeacher)?.Model);
+        if (OnPolicy is { } onPolicy)
+            (parts, generation) = onPolicy.Build(train, indices, step, model.Compute, (teachers.Train as ModelTeacher)?.Model);
         var (loss, kd, sft, tokens, teacherSeconds) = GradientAccumulator.Accumulate(model.Compute, parts, t.MicroBatch, t.ChunkSize, teachers.Train);
         model.CopyGradsToMasters();
         var clip = config.Optimizer.GradClip > 0 ? config.Optimizer.GradClip : double.PositiveInfinity;
@@ -111,17 +117,26 @@ internal sealed class TrainingLoop(
         try
         {
             result = Validator.Run(model.Compute, val!, config.Objective, config.Trainer.MicroBatch, config.Trainer.ChunkSize, teachers.Val);
+            if (teachers.Val is ModelTeacher live)
+            {
+                var (rkl, answers) = OnPolicyValidation.Run(model.Compute, val!, live, _stopIds, config.Online.MaxNewTokens,
+                    config.Trainer.MicroBatch, config.Trainer.ChunkSize, _tokenizer);
+                result = result with { OwnReverseKl = rkl, AnswerAccuracy = answers };
+            }
         }
         finally
         {
             model.Compute.train();
         }
         LastValidation = result;
-        metrics.Write(new Dictionary<string, object?>
+        var row = new Dictionary<string, object?>
         {
             ["step"] = State.Step, ["validation"] = true, ["loss"] = result.Loss, ["kd"] = result.Kd, ["sft"] = result.Sft,
             ["accuracy"] = result.Accuracy, ["top1_agreement"] = result.Top1Agreement, ["tokens"] = result.Tokens,
-        });
+        };
+        if (result.OwnReverseKl is { } ownKl) row["own_reverse_kl"] = ownKl;
+        if (result.AnswerAccuracy is { } accuracy) row["answer_accuracy"] = accuracy;
+        metrics.Write(row);
         progress?.Report(new TrainProgress(State.Step, config.Trainer.Steps, result.Loss, result.Kd, result.Sft, 0, 0, 0, _clock.Elapsed, result));
         if (State.BestValLoss is { } best && !(result.Loss < best)) return;
         State = State with { BestValLoss = result.Loss, BestStep = State.Step };

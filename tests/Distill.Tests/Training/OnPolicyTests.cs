@@ -146,4 +146,40 @@ public sealed class OnPolicyTests : IDisposable
             $"{{\"input_ids\": [{string.Join(", ", x.InputIds)}], \"loss_mask\": [{string.Join(", ", x.LossMask)}]}}"));
         return (student, teacher, data);
     }
+
+    [Fact]
+    public void Validation_Should_Score_The_Students_Own_Greedy_Answers_Against_The_Teacher()
+    {
+        using var student = TrainingTestData.Model(11, initRange: 0.5);
+        using var teacher = TrainingTestData.BigramTeacher(21);
+        var examples = TrainingTestData.Examples(3, seed: 41);
+        using var val = new InMemoryExampleSource("val", examples);
+        var (self, _) = OnPolicyValidation.Run(student, val, new Distill.Teachers.ModelTeacher(student), [2], 4, 2, 5, null);
+        Assert.Equal(0, self, 6);
+
+        var (rkl, accuracy) = OnPolicyValidation.Run(student, val, new Distill.Teachers.ModelTeacher(teacher), [2], 4, 2, 5, null);
+        Assert.Null(accuracy);                                                        // no tokenizer, no answers to check
+        // Naive: each prompt alone through Greedy, then Σ q (log q − log p) over the full vocabulary at every answer token.
+        double total = 0;
+        var count = 0;
+        using (var scope = NewDisposeScope())
+        using (no_grad())
+        {
+            foreach (var e in examples)
+            {
+                var end = Array.FindLastIndex(e.LossMask, m => m != 0);
+                var start = end;
+                while (start > 1 && e.LossMask[start - 1] != 0) start--;
+                var prompt = e.InputIds[..start];
+                var g = Greedy.Generate(student, prompt, 4, [2]);
+                int[] ids = [.. prompt, .. g.Tokens, .. g.StopId is { } stop ? new[] { stop } : []];
+                var input = tensor(ids.Select(i => (long)i).ToArray()).unsqueeze(0);
+                var logQ = student.Forward(new CausalLMInput { InputIds = input }).Logits![0].to_type(ScalarType.Float64).log_softmax(-1);
+                var logP = teacher.Forward(new CausalLMInput { InputIds = input }).Logits![0].to_type(ScalarType.Float64).log_softmax(-1);
+                for (var j = prompt.Length; j < ids.Length; j++, count++)
+                    total += (logQ[j - 1].exp() * (logQ[j - 1] - logP[j - 1])).sum().item<double>();
+            }
+        }
+        Assert.Equal(total / count, rkl, 5);
+    }
 }

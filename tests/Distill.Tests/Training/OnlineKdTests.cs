@@ -112,6 +112,10 @@ public sealed class OnlineKdTests : IDisposable
         Assert.All(rows.Where(r => r["validation"] is null), r => Assert.True(r["kd"]!.GetValue<double>() > 0));
         Assert.NotNull(whole.Validation!.Top1Agreement);
         Assert.True(whole.Validation.Kd > 0);
+        Assert.True(whole.Validation.OwnReverseKl > 0);
+        var validations = rows.Where(r => r["validation"] is not null).ToArray();
+        Assert.Equal(2, validations.Length);
+        Assert.All(validations, r => Assert.True(r["own_reverse_kl"]!.GetValue<double>() > 0));
     }
 
     [Fact]
