@@ -14,5 +14,6 @@ internal static class Benchmarks
         ("train", TrainThroughput.Run),
         ("train_memory", TrainMemory.Run),
         ("decode", DecodeThroughput.Run),
+        ("online", OnlineTraining.Run),
     ];
 }
