@@ -28,6 +28,7 @@ internal static class DecodeThroughput
             ["new_tokens"] = NewTokens,
             ["prompt_tokens"] = "17-32, left-padded",
             ["sampling"] = "temperature 1, top_k 0, top_p 1",
+            ["load_average"] = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : null,
         };
         foreach (var (name, dtype) in new[] { ("fp32", ScalarType.Float32), ("bf16", ScalarType.BFloat16) })
         {
@@ -50,12 +51,14 @@ internal static class DecodeThroughput
                 double prefill = Time(1);
                 double decode = Math.Max(Time(NewTokens) - prefill, 1e-9);
                 const int steps = NewTokens - 1;
+                double forwardOnly = ForwardOnlySecondsPerStep(model, batch, steps);
                 double weightBytesPerSecond = steps * (double)weightBytes / decode;
                 entry[$"batch_{batch}"] = new JsonObject
                 {
                     ["tokens_per_s"] = batch * steps / decode,
                     ["ms_per_step"] = 1000 * decode / steps,
                     ["prompt_pass_ms"] = 1000 * prefill,
+                    ["bare_forward_ms_per_step"] = 1000 * forwardOnly,
                     ["weight_bytes_per_s"] = weightBytesPerSecond,
                     ["fraction_of_memory_bandwidth"] = weightBytesPerSecond / bandwidth,
                 };
@@ -63,6 +66,33 @@ internal static class DecodeThroughput
             result[name] = entry;
         }
         return result;
+    }
+
+    /// <summary>
+    /// The model's own share of a step: cached [B, 1] forward passes and the last-position logits, with no mask, no
+    /// sampling and no host sync, after an unpadded prompt of the longest length. The sampler's overhead is the rest.
+    /// </summary>
+    private static double ForwardOnlySecondsPerStep(LlamaForCausalLM model, int batch, int steps)
+    {
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        var prompt = randint(0, model.Config.VocabSize, [batch, LongestPrompt], dtype: ScalarType.Int64);
+        var next = randint(0, model.Config.VocabSize, [batch, 1], dtype: ScalarType.Int64);
+        var times = new double[4];
+        for (var run = 0; run < times.Length; run++) // the first is a warm-up
+        {
+            using var cache = new KvCache(model.Config.NumHiddenLayers);
+            using (NewDisposeScope()) model.Forward(new CausalLMInput { InputIds = prompt, ComputeLogits = false, Cache = cache });
+            long start = System.Diagnostics.Stopwatch.GetTimestamp();
+            for (var i = 0; i < steps; i++)
+            {
+                using var step = NewDisposeScope();
+                var last = model.Forward(new CausalLMInput { InputIds = next, ComputeLogits = false, Cache = cache }).LastHiddenState.select(1, -1);
+                nn.functional.linear(last, model.LmHeadWeight);
+            }
+            times[run] = System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds / steps;
+        }
+        return times.Skip(1).Order().ElementAt(1);
     }
 
     /// <summary>Prompts of 17–32 random tokens (batch 1: the longest), fixed by a seed.</summary>

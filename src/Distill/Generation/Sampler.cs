@@ -23,6 +23,9 @@ namespace Distill.Generation;
 /// </summary>
 public static class Sampler
 {
+    /// <summary>Tokens top-p looks among before sorting the whole vocabulary (see <see cref="Choose"/>).</summary>
+    internal const long TopPCandidates = 1024;
+
     /// <summary>
     /// Continues every prompt under no-grad with the model's current weights (in eval mode for the call; a model in
     /// training mode is put back after), until a stop id or <see cref="SamplingOptions.MaxNewTokens"/>.
@@ -98,7 +101,7 @@ public static class Sampler
             var logits = LastLogits(model, cache, ids, mask);                                                                 // [B, V]
             var uniforms = options.IsGreedy ? null
                 : tensor(rows.Select(i => SamplingRandom.NextUniform(ref rowStates[i])).ToArray(), device: model.Device);      // [B]
-            var chosen = SamplingFilters.NextTokens(logits, options, uniforms).data<long>().ToArray(); // the step's one host sync
+            var chosen = Choose(logits, options, uniforms);
             var live = new List<int>(rows.Length);
             for (var b = 0; b < rows.Length; b++)
             {
@@ -117,6 +120,23 @@ public static class Sampler
             }
             fed = live.Select(b => chosen[b]).ToArray();
         }
+    }
+
+    /// <summary>
+    /// The step's tokens on the host, with one host sync: top-p first looks among the <see cref="TopPCandidates"/> most
+    /// likely tokens (a partial sort instead of sorting the vocabulary) and ships, in the same transfer, whether that
+    /// was exact for every row. A row whose nucleus is wider (a flat distribution) has the step redone with the full
+    /// sort, from the same uniforms, so the tokens never depend on the shortcut.
+    /// </summary>
+    private static long[] Choose(Tensor logits, SamplingOptions options, Tensor? uniforms)
+    {
+        using var scope = NewDisposeScope();
+        var tokens = SamplingFilters.NextTokens(logits, options, uniforms, TopPCandidates, out var exact); // [B]
+        if (exact is null) return tokens.data<long>().ToArray();
+        var rows = (int)tokens.shape[0];
+        var host = cat(new[] { tokens, exact.to_type(ScalarType.Int64) }).data<long>().ToArray();
+        if (host.Skip(rows).All(e => e != 0)) return host[..rows];
+        return SamplingFilters.NextTokens(logits, options, uniforms).data<long>().ToArray();
     }
 
     /// <summary>[B, longest] int64, each prompt right-aligned after pad id 0 (any id would do: pads are never attended).</summary>

@@ -92,6 +92,31 @@ public sealed class SamplingFiltersTests
         Assert.Equal([float.NegativeInfinity, 2.0f, float.NegativeInfinity, 2.0f, float.NegativeInfinity, float.NegativeInfinity], filtered);
     }
 
+    [Theory]
+    [InlineData(0.3)]
+    [InlineData(0.7)]
+    [InlineData(0.9)]
+    [InlineData(0.99)]
+    public void TopP_Among_The_Most_Likely_Candidates_Should_Equal_The_Full_Sort_Where_They_Hold_Mass_P(double p)
+    {
+        using var scope = NewDisposeScope();
+        // 7 rows over 61 tokens, from sharp (scale 4) to flat (scale 0.05), so some rows' nucleus is wider than 8.
+        var scales = tensor(new float[] { 4, 2, 1, 0.5f, 0.2f, 0.1f, 0.05f }).unsqueeze(1);
+        var logits = randn(7, 61, generator: new Generator(17)) * scales;
+
+        var full = SamplingFilters.TopPFilter(logits, p);
+        var fast = SamplingFilters.TopPAmongCandidates(logits, p, 8, out var covered);
+
+        var mass = logits.softmax(-1).topk(8).values.sum(-1);
+        for (var row = 0; row < 7; row++)
+        {
+            Assert.Equal(mass[row].item<float>() >= p, covered[row].item<bool>());
+            if (covered[row].item<bool>()) Assert.True(fast[row].eq(full[row]).all().item<bool>(), $"row {row} differs");
+        }
+        if (p < 0.95) Assert.Contains(true, covered.data<bool>().ToArray());
+        if (p > 0.3) Assert.Contains(false, covered.data<bool>().ToArray());
+    }
+
     [Fact]
     public void InverseCdf_Should_Pick_The_First_Token_Whose_Cumulative_Mass_Exceeds_U_And_Never_A_Zero()
     {
