@@ -128,6 +128,17 @@ public sealed class SamplerTests
     }
 
     [Fact]
+    public void A_Bf16_Model_Should_Sample_A_Padded_Batch_Of_Valid_Tokens()
+    {
+        using var model = TinyModels.Create(TinyModels.ConfigJson(), ScalarType.BFloat16);
+
+        var results = Sampler.Sample(model, Prompts, Sampling(6), new SamplingRandom(2));
+
+        Assert.All(results, r => Assert.Equal(6, r.Tokens.Length));
+        Assert.All(results.SelectMany(r => r.Tokens), t => Assert.InRange(t, 0, TinyModels.Vocab - 1));
+    }
+
+    [Fact]
     public void Low_Temperature_Should_Equal_Greedy()
     {
         using var model = Model();
