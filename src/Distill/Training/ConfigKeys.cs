@@ -16,6 +16,10 @@ internal static class ConfigKeys
         new("data", "val_data", c => Show(c.Data.ValData), (c, v) => c with { Data = c.Data with { ValData = NullableString(v) } }),
         new("data", "top_k", c => Show(c.Data.TopK), (c, v) => c with { Data = c.Data with { TopK = NullableInt(v) } }),
         new("data", "chat_format", c => Show(c.Data.ChatFormat), (c, v) => c with { Data = c.Data with { ChatFormat = NullableString(v) } }),
+        new("data", "verify", c => Show(c.Data.Verify), (c, v) => c with { Data = c.Data with { Verify = Bool(v) } }),
+        new("data", "max_seq_len", c => Show(c.Data.MaxSeqLen), (c, v) => c with { Data = c.Data with { MaxSeqLen = NullableInt(v) } }),
+        new("data", "supervise", c => Show(c.Data.Supervise), (c, v) => c with { Data = c.Data with { Supervise = SuperviseValue(v) } }),
+        new("data", "skip_bad", c => Show(c.Data.SkipBad), (c, v) => c with { Data = c.Data with { SkipBad = Bool(v) } }),
 
         new("objective", "kd_loss", c => Show(KdObjective.Name(c.Objective.Kind)), (c, v) => c with { Objective = c.Objective with { Kind = Kind(v) } }),
         new("objective", "kd_weight", c => Show(c.Objective.KdWeight), (c, v) => c with { Objective = c.Objective with { KdWeight = Double(v) } }),

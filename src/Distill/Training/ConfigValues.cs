@@ -64,4 +64,13 @@ internal static class ConfigValues
     };
 
     public static string Show(ScheduleKind kind) => kind.ToString().ToLowerInvariant();
+
+    public static Text.Conversations.Supervise SuperviseValue(string? text) => text?.Trim().ToLowerInvariant() switch
+    {
+        "all" => Text.Conversations.Supervise.All,
+        "last" => Text.Conversations.Supervise.Last,
+        _ => throw new FormatException("expected all or last"),
+    };
+
+    public static string Show(Text.Conversations.Supervise value) => value.ToString().ToLowerInvariant();
 }

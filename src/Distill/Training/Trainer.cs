@@ -21,9 +21,9 @@ public static class Trainer
     public static TrainResult Run(TrainConfig config, IProgress<TrainProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         config.Validate();
-        var (student, format) = (config.Model.Student, config.Data.ChatFormat);
-        using var train = TrainingData.Open(config.Data.Path, config.Data.TopK, student, format);
-        using var val = config.Data.ValData is { } v ? TrainingData.Open(v, config.Data.TopK, student, format) : null;
+        var student = config.Model.Student;
+        using var train = TrainingData.Open(config.Data.Path, config.Data, student);
+        using var val = config.Data.ValData is { } v ? TrainingData.Open(v, config.Data, student) : null;
         return Run(config, train, val, progress, cancellationToken);
     }
 
