@@ -50,6 +50,8 @@ internal static class ConfigKeys
         new("trainer", "keep_last", c => Show(c.Trainer.KeepLast), (c, v) => c with { Trainer = c.Trainer with { KeepLast = Int(v) } }),
         new("trainer", "resume", c => Show(c.Trainer.Resume), (c, v) => c with { Trainer = c.Trainer with { Resume = Bool(v) } }),
         new("trainer", "skip_nonfinite", c => Show(c.Trainer.SkipNonfinite), (c, v) => c with { Trainer = c.Trainer with { SkipNonfinite = Bool(v) } }),
+        new("trainer", "max_skipped_fraction", c => Show(c.Trainer.MaxSkippedFraction), (c, v) => c with { Trainer = c.Trainer with { MaxSkippedFraction = Double(v) } }),
+        new("trainer", "overwrite", c => Show(c.Trainer.Overwrite), (c, v) => c with { Trainer = c.Trainer with { Overwrite = Bool(v) } }),
     ];
 
     /// <summary>The section names, in order.</summary>

@@ -29,7 +29,9 @@ internal static class ConfigValues
     public static int Int(string? text)
     {
         if (int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value)) return value;
-        throw new FormatException("expected an integer");
+        throw new FormatException(long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out _)
+            ? $"expected an integer of at most {int.MaxValue}"
+            : "expected an integer");
     }
 
     public static long Long(string? text)
