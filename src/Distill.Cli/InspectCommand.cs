@@ -31,6 +31,7 @@ internal static class InspectCommand
         command.SetAction(parsed => CliErrors.Run(parsed, "distill inspect", () =>
         {
             var path = parsed.GetValue(dir)!;
+            if (!Directory.Exists(path)) throw new DirectoryNotFoundException($"{path}: folder not found");
             if (CacheInspection.IsCache(path))
                 return CacheInspection.Run(parsed, path, parsed.GetValue(json), !parsed.GetValue(noVerify), JsonOptions);
             var summary = HfModelInspector.Inspect(path);

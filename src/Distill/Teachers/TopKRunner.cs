@@ -21,8 +21,23 @@ public static class TopKRunner
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        var slice = options.Slice ?? CacheSlice.Whole;
         if (!File.Exists(options.Data)) throw new FileNotFoundException($"{options.Data}: data file not found", options.Data);
+        // Before the teacher is loaded: a read-only --out must fail now, not after the first shard's compute.
+        var created = CacheFolder.CheckWritable(options.Output);
+        try
+        {
+            return RunIn(options, progress, cancel);
+        }
+        catch when (created)
+        {
+            CacheFolder.RemoveIfEmpty(options.Output);   // a failed first run leaves no empty folder behind
+            throw;
+        }
+    }
+
+    private static TopKResult RunIn(TopKOptions options, IProgress<TopKProgress>? progress, CancellationToken cancel)
+    {
+        var slice = options.Slice ?? CacheSlice.Whole;
         var maxSeqLen = ContextLength.Resolve(options.MaxSeqLen, options.Teacher);
         var chat = ChatTokenizer.Load(options.Teacher, options.ChatFormat, new ExampleOptions(options.Supervise, maxSeqLen));
         var teacher = TeacherFingerprints.Compute(options.Teacher);
