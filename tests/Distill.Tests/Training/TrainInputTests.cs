@@ -56,9 +56,10 @@ public sealed partial class TrainInputTests : IDisposable
         var answer = string.Join(' ', Enumerable.Repeat("Pong", 300));   // ~300 tokens against max_position_embeddings 64
         var data = Jsonl(Utf8(Short), Utf8($$"""{"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "{{answer}}"}]}"""));
 
-        var (exit, output, error) = Train(data, null);
+        var (exit, output, error) = Train(data, null, "--supervise", "last");
 
         Assert.True(exit == 0, error);
+        Assert.Contains("  supervise: last\n", File.ReadAllText(Path.Combine(_folder.Sub("out"), TrainConfigYaml.ResolvedFileName)), StringComparison.Ordinal);
         Assert.Contains($"{data}: 1 of 2 examples were longer than max_seq_len = 64 tokens and were cut to it", output, StringComparison.Ordinal);
         using var source = TrainingData.Open(data, new DataOptions(ChatFormat: "chatml"), _student);
         Assert.Equal(64, source.Example(1).InputIds.Length);
