@@ -28,7 +28,7 @@ internal static class DemoCommand
         command.Options.Add(steps);
         command.Options.Add(regenerate);
         command.Options.Add(initTeacher);
-        command.SetAction(parse =>
+        command.SetAction(parse => CliErrors.Run(parse, "distill demo", () =>
         {
             if (parse.GetValue(regenerate) is { } regenerateRoot)
             {
@@ -69,7 +69,7 @@ internal static class DemoCommand
             output.WriteLine(DemoReport.Verdict(runs));
             output.WriteLine($"report: {Path.Combine(options.Out, DemoReport.ReportFile)}");
             return 0;
-        });
+        }));
         return command;
     }
 

@@ -93,7 +93,7 @@ public static class Demo
     {
         using var model = HfModelFolder.Load(teacher, CPU, ScalarType.Float32);
         model.eval();
-        var source = TrainingData.Open(heldOut, null, teacher);
+        var source = TrainingData.Open(heldOut, new DataOptions(), teacher);
         var result = Validator.Run(model, source, KdObjective.SftOnly, microBatch: 16, chunkSize: 1024);
         return new DemoRun("teacher", 0, 0, result.Sft, result.Accuracy, AnswerAccuracy(model, teacher, heldOut, questions, options), []);
     }

@@ -7,11 +7,14 @@ public sealed class CacheExampleSource : IExampleSource
 {
     private readonly LogitCacheReader _reader;
 
-    /// <summary>Opens <paramref name="directory"/>; <paramref name="topK"/> null uses the cache's K.</summary>
-    /// <exception cref="InvalidDataException">The cache is invalid, or <paramref name="topK"/> exceeds its K.</exception>
-    public CacheExampleSource(string directory, int? topK)
+    /// <summary>
+    /// Opens <paramref name="directory"/>; <paramref name="topK"/> null uses the cache's K. <paramref name="verifyChecksums"/>
+    /// compares every shard's SHA-256 with the manifest's before it is mapped (<see cref="LogitCacheReader.Open"/>).
+    /// </summary>
+    /// <exception cref="InvalidDataException">The cache is invalid or corrupt, or <paramref name="topK"/> exceeds its K.</exception>
+    public CacheExampleSource(string directory, int? topK, bool verifyChecksums = true)
     {
-        _reader = LogitCacheReader.Open(directory);
+        _reader = LogitCacheReader.Open(directory, verifyChecksums);
         if (topK > _reader.TopK)
         {
             _reader.Dispose();

@@ -19,6 +19,10 @@ internal static class ConfigKeys
         new("data", "val_data", c => Show(c.Data.ValData), (c, v) => c with { Data = c.Data with { ValData = NullableString(v) } }),
         new("data", "top_k", c => Show(c.Data.TopK), (c, v) => c with { Data = c.Data with { TopK = NullableInt(v) } }),
         new("data", "chat_format", c => Show(c.Data.ChatFormat), (c, v) => c with { Data = c.Data with { ChatFormat = NullableString(v) } }),
+        new("data", "verify", c => Show(c.Data.Verify), (c, v) => c with { Data = c.Data with { Verify = Bool(v) } }),
+        new("data", "max_seq_len", c => Show(c.Data.MaxSeqLen), (c, v) => c with { Data = c.Data with { MaxSeqLen = NullableInt(v) } }),
+        new("data", "supervise", c => Show(c.Data.Supervise), (c, v) => c with { Data = c.Data with { Supervise = SuperviseValue(v) } }),
+        new("data", "skip_bad", c => Show(c.Data.SkipBad), (c, v) => c with { Data = c.Data with { SkipBad = Bool(v) } }),
 
         new("objective", "kd_loss", c => Show(KdObjective.Name(c.Objective.Kind)), (c, v) => c with { Objective = c.Objective with { Kind = Kind(v) } }),
         new("objective", "kd_weight", c => Show(c.Objective.KdWeight), (c, v) => c with { Objective = c.Objective with { KdWeight = Double(v) } }),
@@ -56,6 +60,8 @@ internal static class ConfigKeys
         new("trainer", "keep_last", c => Show(c.Trainer.KeepLast), (c, v) => c with { Trainer = c.Trainer with { KeepLast = Int(v) } }),
         new("trainer", "resume", c => Show(c.Trainer.Resume), (c, v) => c with { Trainer = c.Trainer with { Resume = Bool(v) } }),
         new("trainer", "skip_nonfinite", c => Show(c.Trainer.SkipNonfinite), (c, v) => c with { Trainer = c.Trainer with { SkipNonfinite = Bool(v) } }),
+        new("trainer", "max_skipped_fraction", c => Show(c.Trainer.MaxSkippedFraction), (c, v) => c with { Trainer = c.Trainer with { MaxSkippedFraction = Double(v) } }),
+        new("trainer", "overwrite", c => Show(c.Trainer.Overwrite), (c, v) => c with { Trainer = c.Trainer with { Overwrite = Bool(v) } }),
     ];
 
     /// <summary>The section names, in order.</summary>

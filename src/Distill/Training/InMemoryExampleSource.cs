@@ -3,8 +3,12 @@ namespace Distill.Training;
 /// <summary>Tokenized examples held in memory (a tokenized JSONL file): plain SFT, no teacher.</summary>
 /// <param name="name">Where the examples came from, for messages.</param>
 /// <param name="examples">The examples.</param>
-public sealed class InMemoryExampleSource(string name, IReadOnlyList<TrainingExample> examples) : IExampleSource
+/// <param name="notes">What the user should hear about how they were read (examples cut or skipped), one line each.</param>
+public sealed class InMemoryExampleSource(string name, IReadOnlyList<TrainingExample> examples, IReadOnlyList<string>? notes = null) : IExampleSource
 {
+    /// <summary>Lines to show before training: examples cut to the length limit, lines skipped.</summary>
+    public IReadOnlyList<string> Notes => notes ?? [];
+
     /// <inheritdoc />
     public string Name => name;
 

@@ -66,6 +66,7 @@ public sealed record TrainConfig(ModelOptions Model, DataOptions Data, KdObjecti
         if (t.ValInterval < 0) Fail("trainer.val_interval", t.ValInterval, "must be >= 0 (0 validates only at the end)");
         if (t.SaveInterval < 0) Fail("trainer.save_interval", t.SaveInterval, "must be >= 0 (0 never saves checkpoints)");
         if (t.KeepLast < 1) Fail("trainer.keep_last", t.KeepLast, "must be >= 1");
+        if (!(t.MaxSkippedFraction >= 0 && t.MaxSkippedFraction <= 1)) Fail("trainer.max_skipped_fraction", t.MaxSkippedFraction, "must be in [0, 1]");
     }
 
     private static void ValidateOptimizer(OptimizerOptions o, int steps)

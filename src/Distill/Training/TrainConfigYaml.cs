@@ -39,16 +39,19 @@ public static class TrainConfigYaml
         return config;
     }
 
-    /// <summary>Applies <c>key=value</c> overrides in order; keys are "section.name" or a bare name unique to one section.</summary>
+    /// <summary>
+    /// Applies <c>key=value</c> overrides in order; keys are "section.name" or a bare name unique to one section.
+    /// <paramref name="where"/> names their origin in messages (the option that gave them).
+    /// </summary>
     /// <exception cref="InvalidDataException">A malformed override, an unknown key or a bad value.</exception>
-    public static TrainConfig Override(TrainConfig config, IEnumerable<string> assignments)
+    public static TrainConfig Override(TrainConfig config, IEnumerable<string> assignments, string where = "--set")
     {
         foreach (var assignment in assignments)
         {
             var eq = assignment.IndexOf('=', StringComparison.Ordinal);
-            if (eq <= 0) throw new InvalidDataException($"--set '{assignment}': expected key=value");
+            if (eq <= 0) throw new InvalidDataException($"{where} '{assignment}': expected key=value");
             var value = assignment[(eq + 1)..].Trim();
-            config = Apply(config, assignment[..eq], value is "null" or "~" ? null : value, "--set");
+            config = Apply(config, assignment[..eq], value is "null" or "~" ? null : value, where);
         }
         return config;
     }

@@ -54,6 +54,7 @@ internal sealed class TrainingLoop(
             };
             LastLoss = outcome.Loss;
             Log(outcome);
+            NonFiniteGuard.CheckSkipped(State, t, LastCheckpoint);
             var done = step + 1 == t.Steps;
             if (val is not null && (done || (t.ValInterval > 0 && State.Step % t.ValInterval == 0))) Validate();
             if (t.SaveInterval > 0 && State.Step % t.SaveInterval == 0) Save("saved");

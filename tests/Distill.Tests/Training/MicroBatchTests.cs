@@ -47,7 +47,7 @@ public class MicroBatchTests
         // Each teacher row's first id encodes (example, position) as 10·example + position, so alignment is visible.
         var examples = new[] { new CacheExample([5, 6, 7, 8], [0, 1, 0, 1], 2, [11, 40, 13, 40], [0, -1, 0, -2], [0.5f, 0.25f]),
                                new CacheExample([9, 10, 11], [0, 1, 1], 2, [21, 40, 22, 41], [0, -1, 0, -1], [1, 2]) };
-        var settings = CacheManifest.Create(new TeacherFingerprint("c", "w", 50), "", "", new DataSource("d", new string('a', 64)), 2, "f32", 16, 2);
+        var settings = CacheManifest.Create(new TeacherFingerprint("c", "w", 50), "sha256:7777777777777777777777777777777777777777777777777777777777777777", "", new DataSource("d", new string('a', 64)), 2, "f32", 16, 2);
         var writer = LogitCacheWriter.Open(folder.Path, settings);
         foreach (var e in examples) writer.Add(e);
         writer.Complete();
