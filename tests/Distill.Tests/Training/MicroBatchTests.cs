@@ -67,7 +67,7 @@ public class MicroBatchTests
     public void A_Cached_Teacher_Should_Refuse_Examples_That_Are_Not_The_Caches()
     {
         using var folder = new TempFolder();
-        var settings = CacheManifest.Create(new TeacherFingerprint("c", "w", 50), "", "", new DataSource("d", new string('a', 64)), 2, "f32", 16, 1);
+        var settings = CacheManifest.Create(new TeacherFingerprint("c", "w", 50), "sha256:" + new string('7', 64), "", new DataSource("d", new string('a', 64)), 2, "f32", 16, 1);
         var writer = LogitCacheWriter.Open(folder.Path, settings);
         writer.Add(new CacheExample([5, 6, 7, 8], [0, 1, 0, 1], 2, [11, 40, 13, 40], [0, -1, 0, -2], [0.5f, 0.25f]));
         writer.Complete();

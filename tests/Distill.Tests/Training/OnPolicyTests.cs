@@ -128,9 +128,13 @@ public sealed class OnPolicyTests : IDisposable
         var e = Assert.Throws<InvalidDataException>(() => Trainer.Run(TrainingTestData.Config(student, data, _folder.Sub("a"), "lambda=0.5")));
         Assert.Contains("needs a live teacher", e.Message, StringComparison.Ordinal);
 
-        var full = _folder.Sub("full.jsonl");                                            // max_position_embeddings is 64
-        File.WriteAllText(full, $"{{\"input_ids\": [{string.Join(", ", Enumerable.Repeat(7, 66))}], \"loss_mask\": [{string.Join(", ", Enumerable.Range(0, 66).Select(j => j >= 64 ? 1 : 0))}]}}\n");
-        e = Assert.Throws<InvalidDataException>(() => Trainer.Run(TrainingTestData.Config(student, full, _folder.Sub("b"), "teacher=" + teacher, "lambda=1", "global_batch=1", "micro_batch=1")));
+        // The trainer cuts examples to the student's context (max_position_embeddings = 64), so only a caller of the
+        // library can hand over a prompt that fills it.
+        var full = new TrainingExample([.. Enumerable.Repeat(7, 66)], [.. Enumerable.Range(0, 66).Select(j => (byte)(j >= 64 ? 1 : 0))]);
+        using var source = new InMemoryExampleSource("mem", [full]);
+        using var model = TrainingTestData.Model(1);
+        var batch = new OnPolicyBatch(new OnlineOptions(Lambda: 1), new KdObjective(), [2], seed: 1, microBatch: 1);
+        e = Assert.Throws<InvalidDataException>(() => batch.Build(source, [0], 0, model, null));
         Assert.Contains("no room for new tokens", e.Message, StringComparison.Ordinal);
         Assert.Contains("example 0", e.Message, StringComparison.Ordinal);
     }
