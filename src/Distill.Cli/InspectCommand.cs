@@ -52,6 +52,7 @@ internal static class InspectCommand
         Line("dtype", $"config {s.ConfigDtype ?? "unset"}; weights {(s.WeightDtypes.Count > 0 ? string.Join(", ", s.WeightDtypes) : "none")} in {s.WeightFiles} file(s)");
         Line("vocab", s.VocabSize.ToString(c));
         Line("layers", s.Layers.ToString(c));
+        if (s.StudentInit is { } made) Line("made from", made);
         Line("hidden", $"{s.HiddenSize} (MLP {s.IntermediateSize})");
         Line("heads", $"{s.AttentionHeads} query, {s.KeyValueHeads} key/value, head_dim {s.HeadDim}");
         Line("tied", s.TiedEmbeddings ? "yes (lm_head shares embed_tokens)" : "no");

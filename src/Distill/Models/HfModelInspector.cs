@@ -45,6 +45,7 @@ public static class HfModelInspector
             RopeTheta = config.EffectiveRopeTheta,
             RopeScaling = config.EffectiveRopeScaling?.Kind ?? "default",
             SpecialTokens = specialTokens,
+            StudentInit = Models.StudentInit.Describe(config),
         };
     }
 
