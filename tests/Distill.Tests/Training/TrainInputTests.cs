@@ -97,6 +97,23 @@ public sealed partial class TrainInputTests : IDisposable
         Assert.Contains($"{data}:2: not valid UTF-8", output, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Pre_Tokenized_Lines_Should_Be_Cut_To_The_Students_Context_And_Bad_Ones_Skipped_With_Skip_Bad()
+    {
+        var ids = string.Join(", ", Enumerable.Range(0, 100).Select(i => 3 + i % 40));
+        var data = Jsonl(Utf8("{\"input_ids\": [5, 6, 7]}"), Utf8($"{{\"input_ids\": [{ids}]}}"), Utf8("{\"input_ids\": []}"));
+
+        var error = Assert.Throws<InvalidDataException>(() => TrainingData.Open(data, new DataOptions(), _student));
+        using var source = TrainingData.Open(data, new DataOptions(SkipBad: true), _student);
+
+        Assert.Equal($"{data}:3: input_ids is empty", error.Message);
+        Assert.Equal(2, source.Count);
+        Assert.Equal(64, source.Example(1).InputIds.Length);   // the student's max_position_embeddings
+        var notes = ((InMemoryExampleSource)source).Notes;
+        Assert.Contains(notes, n => n.Contains("1 of 2 examples were longer than max_seq_len = 64", StringComparison.Ordinal));
+        Assert.Contains(notes, n => n.Contains($"{data}:3: input_ids is empty", StringComparison.Ordinal));
+    }
+
     [LibraryImport("libc", EntryPoint = "kill")]
     private static partial int Kill(int pid, int signal);
 
