@@ -34,7 +34,8 @@ public static class TopKCommand
         format.AcceptOnlyFromAmong([.. ConversationFormats.ByName.Keys]);
         var skipBad = CommonOptions.SkipBad();
         var device = new Option<string>("--device") { Description = "cpu, cuda or cuda:N", DefaultValueFactory = _ => "cpu" };
-        var command = new Command("topk", "Run a teacher over chat data and cache its top-K logits for every supervised token")
+        var command = new Command("topk", "Run a teacher over chat data and cache its top-K logits for every supervised token. " +
+            "Ctrl-C or SIGTERM keeps the complete shards (rerun to resume) and exits 130 or 143; any error exits 1")
         {
             teacher, data, output, topK, maxSeqLen, dtype, logitDType, batchTokens, shard, chatFormat, supervise, format, skipBad, device,
         };

@@ -37,7 +37,7 @@ public static class TrainCommand
         ("--save-interval", "trainer.save_interval", "checkpoint every N steps"),
         ("--device", "model.device", "cpu | cuda | cuda:N"),
         ("--dtype", "model.dtype", "float32 | bfloat16 (fp32 master weights)"),
-        ("--max-skipped-fraction", "trainer.max_skipped_fraction", "with --skip-nonfinite, stop when more than this fraction of steps was skipped"),
+        ("--max-skipped-fraction", "trainer.max_skipped_fraction", "with --skip-nonfinite, stop once more than this fraction of the steps was skipped (default 0.1)"),
     ];
 
     private const string Interrupted = "interrupted; the checkpoint in the output folder's checkpoints/ holds the last completed step (rerun with --resume)";
@@ -57,7 +57,8 @@ public static class TrainCommand
         var (maxSeqLen, skipBad, supervise, noVerify) = (CommonOptions.MaxSeqLen(), CommonOptions.SkipBad(), CommonOptions.Supervise(), CommonOptions.NoVerify());
         var flags = Flags.Select(f => (Option: new Option<string?>(f.Flag) { Description = f.Help }, f.Key)).ToArray();
 
-        var command = new Command("train", "Train a student with KD + SFT from a logit cache or a live teacher (or plain SFT from JSONL)");
+        var command = new Command("train", "Train a student with KD + SFT from a logit cache or a live teacher (or plain SFT from JSONL). " +
+            "Ctrl-C or SIGTERM saves a checkpoint after the current step, then exits 130 or 143; any error exits 1");
         foreach (var option in new Option[] { student, data, outDir, recipe, set, resume, skip, seqKd, overwrite, maxSeqLen, skipBad, supervise, noVerify }.Concat(flags.Select(f => f.Option)))
             command.Options.Add(option);
         command.SetAction(parse => CliErrors.Run(parse, "distill train", () =>

@@ -69,6 +69,14 @@ public static class Checkpoints
         return stale.Length;
     }
 
+    /// <summary>Renames a damaged checkpoint to a hidden <c>.step-N.damaged-…</c> folder that no listing or resume sees; returns its new path.</summary>
+    public static string SetAside(string path)
+    {
+        var aside = Path.Combine(Path.GetDirectoryName(path)!, $".{Path.GetFileName(path)}.damaged-{Guid.NewGuid():N}");
+        Directory.Move(path, aside);
+        return aside;
+    }
+
     /// <summary>
     /// Why the checkpoint at <paramref name="path"/> cannot be resumed from (its state unreadable, a file missing or of
     /// another size than the state records), naming the file; null when it looks complete.

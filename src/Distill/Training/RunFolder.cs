@@ -37,9 +37,11 @@ public static class RunFolder
             var path = checkpoints[i].Path;
             var problem = Checkpoints.FindProblem(path);
             if (problem is null) return (path, Fits(config, path, dataIdentity));
-            notes.Add(i > 0
+            // Set aside, not deleted (it may be worth a look), and out of the way of the save that redoes its step.
+            var aside = Checkpoints.SetAside(path);
+            notes.Add((i > 0
                 ? $"{problem}; resuming from the older checkpoint {checkpoints[i - 1].Path} instead"
-                : $"{problem}; no older checkpoint, starting at step 1");
+                : $"{problem}; no older checkpoint, starting at step 1") + $" (the damaged one is now {aside})");
         }
         return null;
     }

@@ -27,7 +27,8 @@ public static class TrainingData
         }
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: training data not found", path);
         var maxSeqLen = ContextLength.Resolve(data.MaxSeqLen, studentDir);
-        return IsPreTokenized(path) ? ReadTokenized(path, maxSeqLen) : ReadConversations(path, studentDir, data with { MaxSeqLen = maxSeqLen });
+        data = data with { MaxSeqLen = maxSeqLen };
+        return IsPreTokenized(path) ? ReadTokenized(path, data) : ReadConversations(path, studentDir, data);
     }
 
     private static InMemoryExampleSource ReadConversations(string path, string studentDir, DataOptions data)
@@ -41,7 +42,7 @@ public static class TrainingData
         if (Truncation(path, built.Count(e => e.Truncated), examples.Length, data.MaxSeqLen) is { } cut) notes.Add(cut);
         var skipped = reader.Skipped.Concat(unusable).OrderBy(b => b.Line).ToArray();
         if (skipped.Length > 0) notes.Add($"{path}: {BadLine.Summary(skipped)}");
-        if (examples.Length == 0) throw new InvalidDataException($"{path}: no usable conversation" + (skipped.Length > 0 ? $" ({skipped.Length} skipped)" : ""));
+        if (examples.Length == 0) throw new InvalidDataException($"{path}: no usable conversation" + (skipped.Length > 0 ? $"; {BadLine.Summary(skipped)}" : ""));
         return new InMemoryExampleSource(path, examples, notes);
     }
 
@@ -63,32 +64,42 @@ public static class TrainingData
         }
     }
 
-    // Pre-tokenized lines follow the conversations' truncation rule: the end is cut, and a line left with no supervised
-    // token is an error naming it rather than an example that trains on nothing.
-    private static InMemoryExampleSource ReadTokenized(string path, int? maxSeqLen)
+    // Pre-tokenized lines follow the conversations' rules: the end is cut to max_seq_len, and a line left with no
+    // supervised token, not UTF-8 or malformed is an error naming it (or, with skip_bad, skipped and listed).
+    private static InMemoryExampleSource ReadTokenized(string path, DataOptions data)
     {
         var examples = new List<TrainingExample>();
+        var skipped = new List<BadLine>();
         var (line, truncated) = (0, 0);
         using var stream = File.OpenRead(path);
         var lines = new LineReader(stream, ConversationReaderOptions.Default.MaxLineBytes);
         while (lines.TryReadLine(out var text, out var problem))
         {
             line++;
-            if (text is null) throw new InvalidDataException($"{path}:{line}: {problem}");
-            if (string.IsNullOrWhiteSpace(text)) continue;
-            var example = ParseLine(text, $"{path}:{line}");
-            if (example.InputIds.Length > maxSeqLen)
+            try
             {
-                var keep = maxSeqLen.Value;
-                example = new TrainingExample(example.InputIds[..keep], example.LossMask[..keep]);
-                if (example.SupervisedCount == 0)
-                    throw new InvalidDataException($"{path}:{line}: no supervised token left after truncation to max_seq_len = {keep} tokens");
-                truncated++;
+                if (text is null) throw new InvalidDataException($"{path}:{line}: {problem}");
+                if (string.IsNullOrWhiteSpace(text)) continue;
+                var example = ParseLine(text, $"{path}:{line}");
+                if (example.InputIds.Length > data.MaxSeqLen)
+                {
+                    var keep = data.MaxSeqLen.Value;
+                    example = new TrainingExample(example.InputIds[..keep], example.LossMask[..keep]);
+                    if (example.SupervisedCount == 0)
+                        throw new InvalidDataException($"{path}:{line}: no supervised token left after truncation to {keep} tokens");
+                    truncated++;
+                }
+                examples.Add(example);
             }
-            examples.Add(example);
+            catch (InvalidDataException e) when (data.SkipBad)
+            {
+                skipped.Add(new BadLine(path, line, e.Message[($"{path}:{line}: ".Length)..]));
+            }
         }
-        if (examples.Count == 0) throw new InvalidDataException($"{path}: no examples");
-        var notes = Truncation(path, truncated, examples.Count, maxSeqLen) is { } cut ? new[] { cut } : [];
+        var notes = new List<string>();
+        if (Truncation(path, truncated, examples.Count, data.MaxSeqLen) is { } cut) notes.Add(cut);
+        if (skipped.Count > 0) notes.Add($"{path}: {BadLine.Summary(skipped)}");
+        if (examples.Count == 0) throw new InvalidDataException($"{path}: no examples" + (skipped.Count > 0 ? $"; {BadLine.Summary(skipped)}" : ""));
         return new InMemoryExampleSource(path, examples, notes);
     }
 

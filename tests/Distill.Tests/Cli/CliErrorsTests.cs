@@ -42,7 +42,7 @@ public sealed class CliErrorsTests
     }
 
     // File-system faults need a user the permissions apply to: the test runner is often root, so the command runs as
-    // 'nobody' through setpriv (or directly when the runner is not root).
+    // 'nobody' through setpriv (or directly when the runner is not root: the modes below deny the owner too).
     private static (int Exit, string Error) RunUnprivileged(params string[] args)
     {
         var cli = Path.Combine(AppContext.BaseDirectory, "distill.dll");
@@ -74,9 +74,10 @@ public sealed class CliErrorsTests
         var locked = Path.Combine(t.Root, "locked");
         Directory.CreateDirectory(locked);
         File.WriteAllText(Path.Combine(locked, "manifest.json"), "{}");
-        File.SetUnixFileMode(locked, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        File.SetUnixFileMode(locked, UnixFileMode.None);   // unreadable to anyone but root
 
         var (exit, error) = RunUnprivileged("inspect", locked);
+        File.SetUnixFileMode(locked, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
 
         Assert.Equal(1, exit);
         AssertOneCleanLine(error, locked);
@@ -116,5 +117,20 @@ public sealed class CliErrorsTests
         Assert.Equal(1, exit);
         AssertOneCleanLine(error, outDir);
         Assert.False(Directory.Exists(outDir));
+    }
+
+    [Fact]
+    public void Train_On_Unreadable_Data_Should_Name_It_In_One_Line()
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        using var t = new TinyTeacher(conversations: 2);
+        File.SetUnixFileMode(t.Data, UnixFileMode.None);   // unreadable to anyone but root
+
+        var (exit, error) = RunUnprivileged("train", "--student", t.Path, "--data", t.Data, "--out", t.Sub("run"), "--steps", "1",
+            "--global-batch", "1", "--set", "chat_format=chatml");
+
+        Assert.Equal(1, exit);
+        AssertOneCleanLine(error, t.Data);
+        Assert.Contains("permission denied", error, StringComparison.Ordinal);
     }
 }

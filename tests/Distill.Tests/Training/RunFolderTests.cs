@@ -72,6 +72,8 @@ public sealed class RunFolderTests : IDisposable
         Assert.Contains($"resuming from the older checkpoint {Checkpoints.PathOf(outDir, 1)}", note, StringComparison.Ordinal);
         var steps = MetricsLog.Read(Path.Combine(outDir, MetricsLog.FileName)).Select(r => r["step"]!.GetValue<int>());
         Assert.Equal([1, 2, 3], steps);   // step 2 was redone from the checkpoint of step 1
+        Assert.Null(Checkpoints.FindProblem(Checkpoints.PathOf(outDir, 2)));   // and saved again, whole
+        Assert.Single(Directory.GetDirectories(Checkpoints.Root(outDir), ".step-00000002.damaged-*"));
     }
 
     [Fact]

@@ -30,10 +30,12 @@ public sealed partial class TrainInputTests : IDisposable
         _tokenizer.Dispose();
     }
 
-    private (int Exit, string Output, string Error) Train(string data, TextWriter? output, params string[] extra)
+    private (int Exit, string Output, string Error) Train(string data, TextWriter? output, params string[] extra) =>
+        Train(data, output, new StringWriter(), extra);
+
+    private (int Exit, string Output, string Error) Train(string data, TextWriter? output, StringWriter error, params string[] extra)
     {
         output ??= new StringWriter();
-        var error = new StringWriter();
         var exit = new RootCommand { TrainCommand.Create() }.Parse(
             ["train", "--student", _student, "--data", data, "--out", _folder.Sub("out"), "--global-batch", "2",
              "--micro-batch", "1", "--set", "chat_format=chatml", .. extra.Contains("--steps") ? extra : [.. extra, "--steps", "1"]])
@@ -95,6 +97,23 @@ public sealed partial class TrainInputTests : IDisposable
         Assert.Contains($"{data}:2: not valid UTF-8", output, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Pre_Tokenized_Lines_Should_Be_Cut_To_The_Students_Context_And_Bad_Ones_Skipped_With_Skip_Bad()
+    {
+        var ids = string.Join(", ", Enumerable.Range(0, 100).Select(i => 3 + i % 40));
+        var data = Jsonl(Utf8("{\"input_ids\": [5, 6, 7]}"), Utf8($"{{\"input_ids\": [{ids}]}}"), Utf8("{\"input_ids\": []}"));
+
+        var error = Assert.Throws<InvalidDataException>(() => TrainingData.Open(data, new DataOptions(), _student));
+        using var source = TrainingData.Open(data, new DataOptions(SkipBad: true), _student);
+
+        Assert.Equal($"{data}:3: input_ids is empty", error.Message);
+        Assert.Equal(2, source.Count);
+        Assert.Equal(64, source.Example(1).InputIds.Length);   // the student's max_position_embeddings
+        var notes = ((InMemoryExampleSource)source).Notes;
+        Assert.Contains(notes, n => n.Contains("1 of 2 examples were longer than max_seq_len = 64", StringComparison.Ordinal));
+        Assert.Contains(notes, n => n.Contains($"{data}:3: input_ids is empty", StringComparison.Ordinal));
+    }
+
     [LibraryImport("libc", EntryPoint = "kill")]
     private static partial int Kill(int pid, int signal);
 
@@ -104,29 +123,40 @@ public sealed partial class TrainInputTests : IDisposable
         if (!OperatingSystem.IsLinux()) return;
         var data = Jsonl(Utf8(Short), Utf8(Short));
         // SIGTERM to this very process once step 1 is logged: only the command's handler stands between it and an exit.
-        var output = new SignalOnLine("step 1/", () => Assert.Equal(0, Kill(Environment.ProcessId, 15)));
+        // The handler runs on another thread; the step waits until it has announced itself, so the test cannot race it.
+        var announced = new SignalOnLine("distill train: SIGTERM", () => { });
+        var output = new SignalOnLine("step 1/", () =>
+        {
+            Assert.Equal(0, Kill(Environment.ProcessId, 15));
+            Assert.True(announced.Seen.Wait(TimeSpan.FromSeconds(30)), "no SIGTERM handler ran");
+        });
 
-        var (exit, _, error) = Train(data, output, "--steps", "5");
+        var (exit, _, error) = Train(data, output, announced, "--steps", "5");
 
         Assert.True(exit == 143, error);
         Assert.Contains("distill train: SIGTERM received; saving a checkpoint", error, StringComparison.Ordinal);
         Assert.Contains("interrupted;", error, StringComparison.Ordinal);
         var checkpoint = Assert.Single(Checkpoints.List(_folder.Sub("out")));
-        Assert.InRange(checkpoint.Step, 1, 4);
+        Assert.Equal(1, checkpoint.Step);   // the step that was running finished; no later step started
     }
 
-    /// <summary>An output writer that runs an action once, when a line starting with a prefix is written.</summary>
+    /// <summary>A writer that runs an action once, when a line starting with a prefix is written, and then sets <see cref="Seen"/>.</summary>
     private sealed class SignalOnLine(string prefix, Action action) : StringWriter
     {
-        private bool _done;
+        public ManualResetEventSlim Seen { get; } = new();
 
         public override void WriteLine(string? value)
         {
-            base.WriteLine(value);
-            if (_done || value?.StartsWith(prefix, StringComparison.Ordinal) != true) return;
-            _done = true;
+            lock (this) base.WriteLine(value);
+            if (Seen.IsSet || value?.StartsWith(prefix, StringComparison.Ordinal) != true) return;
             action();
-            Thread.Sleep(200);   // the signal is handled on another thread; let it land before the next step starts
+            Seen.Set();
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing) Seen.Dispose();
+            base.Dispose(disposing);
         }
     }
 }
