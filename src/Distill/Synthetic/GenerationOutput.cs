@@ -14,13 +14,14 @@ namespace Distill.Synthetic;
 public sealed class GenerationOutput : IDisposable
 {
     private readonly FileStream _output;
-    private readonly FileStream _failed;
+    private readonly string _failedPath;
     private readonly Lock _lock = new();
+    private FileStream? _failed; // opened at the first failure, so a clean run leaves no empty side file
 
-    private GenerationOutput(FileStream output, FileStream failed, HashSet<string> done, Dictionary<string, string> failedEarlier)
+    private GenerationOutput(FileStream output, string failedPath, HashSet<string> done, Dictionary<string, string> failedEarlier)
     {
         _output = output;
-        _failed = failed;
+        _failedPath = failedPath;
         Done = done;
         FailedEarlier = failedEarlier;
     }
@@ -42,13 +43,14 @@ public sealed class GenerationOutput : IDisposable
             var end = Scan(outputStream, output, GroupOf, done);
             outputStream.SetLength(end);
             outputStream.Seek(end, SeekOrigin.Begin);
-            var failedStream = new FileStream(failed, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read);
             var failures = new Dictionary<string, string>(StringComparer.Ordinal);
-            var failedEnd = ScanFailures(failedStream, failures);
-            failedStream.SetLength(failedEnd);
-            failedStream.Seek(failedEnd, SeekOrigin.Begin);
+            if (File.Exists(failed))
+            {
+                using var failedStream = new FileStream(failed, FileMode.Open, FileAccess.ReadWrite, FileShare.Read);
+                failedStream.SetLength(ScanFailures(failedStream, failures));
+            }
             foreach (var id in done) failures.Remove(id);
-            return new GenerationOutput(outputStream, failedStream, done, failures);
+            return new GenerationOutput(outputStream, failed, done, failures);
         }
         catch
         {
@@ -76,6 +78,7 @@ public sealed class GenerationOutput : IDisposable
         var line = new JsonObject { ["prompt_id"] = id, ["error"] = reason, ["attempts"] = attempts }.ToJsonString() + "\n";
         lock (_lock)
         {
+            _failed ??= new FileStream(_failedPath, FileMode.Append, FileAccess.Write, FileShare.Read);
             _failed.Write(Encoding.UTF8.GetBytes(line));
             _failed.Flush();
         }
@@ -85,7 +88,7 @@ public sealed class GenerationOutput : IDisposable
     public void Dispose()
     {
         _output.Dispose();
-        _failed.Dispose();
+        _failed?.Dispose();
     }
 
     // Reads complete lines; returns the length to keep: up to the end of the last complete group.
