@@ -58,8 +58,11 @@ public static class Sampler
     /// <see cref="Sample(LlamaForCausalLM, IReadOnlyList{int[]}, SamplingOptions, SamplingRandom?)"/> with each row's
     /// seed given (as <see cref="SamplingRandom.NextRowSeed"/> makes them), so prompts of different requests, each with
     /// its own <see cref="SamplingRandom"/>, share one batch and still sample what they would alone (the server's batching).
+    /// <paramref name="onToken"/>, when given, hears each emitted token as (prompt index, token) right after its step
+    /// (streaming); it runs on the decoding thread, so it must be quick.
     /// </summary>
-    internal static GenerationResult[] SampleWithSeeds(LlamaForCausalLM model, IReadOnlyList<int[]> prompts, SamplingOptions options, ulong[] rowSeeds)
+    internal static GenerationResult[] SampleWithSeeds(LlamaForCausalLM model, IReadOnlyList<int[]> prompts, SamplingOptions options, ulong[] rowSeeds,
+        Action<int, int>? onToken = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(prompts);
@@ -76,7 +79,7 @@ public static class Sampler
             if (wasTraining) model.eval();
             try
             {
-                Decode(model, prompts, options, rowStates, tokens, stops);
+                Decode(model, prompts, options, rowStates, tokens, stops, onToken);
             }
             finally
             {
@@ -100,7 +103,7 @@ public static class Sampler
     }
 
     private static void Decode(LlamaForCausalLM model, IReadOnlyList<int[]> prompts, SamplingOptions options,
-        ulong[] rowStates, List<int>[] tokens, int?[] stops)
+        ulong[] rowStates, List<int>[] tokens, int?[] stops, Action<int, int>? onToken = null)
     {
         var stopIds = options.StopIds.ToHashSet();
         var longest = prompts.Max(p => p.Length);
@@ -125,6 +128,7 @@ public static class Sampler
                 var token = (int)chosen[b];
                 if (stopIds.Contains(token)) { stops[i] = token; continue; }
                 tokens[i].Add(token);
+                onToken?.Invoke(i, token);
                 if (tokens[i].Count < options.MaxNewTokens) live.Add(b);
             }
             if (live.Count == 0) return;

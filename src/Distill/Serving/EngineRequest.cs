@@ -2,7 +2,7 @@ namespace Distill.Serving;
 
 /// <summary>
 /// One request to a <see cref="ServingEngine"/>: <see cref="N"/> continuations of one tokenized prompt, with the
-/// OpenAI API's sampling parameters. Validated by <see cref="ServingEngine.SubmitAsync"/>.
+/// OpenAI API's sampling parameters. Validated by <see cref="ServingEngine.SubmitAsync(EngineRequest, CancellationToken)"/>.
 /// </summary>
 public sealed record EngineRequest
 {

@@ -38,40 +38,51 @@ internal static class OpenAiResponses
         };
     }
 
-    /// <summary>The server-sent events of a streamed chat completion, in order, each a whole "data: ...\n\n" line.</summary>
+    /// <summary>
+    /// The server-sent events of a streamed chat completion sent after the fact (with stop strings or logprobs, which
+    /// need the whole continuation), in order, each a whole "data: ...\n\n" event.
+    /// </summary>
     public static IEnumerable<string> ChatChunks(string id, long created, string model, EngineRequest request, EngineResult result,
         HfTokenizer tokenizer, bool includeUsage)
     {
-        JsonObject Chunk(int index, JsonObject delta, JsonArray? logprobs, string? finish) => new()
-        {
-            ["id"] = id, ["object"] = "chat.completion.chunk", ["created"] = created, ["model"] = model,
-            ["choices"] = new JsonArray(new JsonObject
-            {
-                ["index"] = index, ["delta"] = delta,
-                ["logprobs"] = logprobs is null ? null : new JsonObject { ["content"] = logprobs },
-                ["finish_reason"] = finish,
-            }),
-        };
         for (var i = 0; i < result.Choices.Count; i++)
         {
             var c = result.Choices[i];
-            yield return Event(Chunk(i, new JsonObject { ["role"] = "assistant", ["content"] = "" }, null, null));
+            yield return Event(ChatChunk(id, created, model, i, new JsonObject { ["role"] = "assistant", ["content"] = "" }, null, null));
             var pieces = StopStrings.Pieces(tokenizer, c.Tokens, c.Text);
             for (var t = 0; t < pieces.Count; t++)
             {
                 var logprobs = c.Logprobs is null ? null : ChatLogprobs([c.Logprobs[t]], tokenizer);
-                if (pieces[t].Length > 0 || logprobs is not null) yield return Event(Chunk(i, new JsonObject { ["content"] = pieces[t] }, logprobs, null));
+                if (pieces[t].Length > 0 || logprobs is not null)
+                    yield return Event(ChatChunk(id, created, model, i, new JsonObject { ["content"] = pieces[t] }, logprobs, null));
             }
-            yield return Event(Chunk(i, new JsonObject(), null, c.FinishReason));
+            yield return Event(ChatChunk(id, created, model, i, new JsonObject(), null, c.FinishReason));
         }
-        if (includeUsage)
-            yield return Event(new JsonObject
-            {
-                ["id"] = id, ["object"] = "chat.completion.chunk", ["created"] = created, ["model"] = model, ["choices"] = new JsonArray(),
-                ["usage"] = Usage(request.Prompt.Length, result.Choices.Sum(c => c.Tokens.Length)),
-            });
-        yield return "data: [DONE]\n\n";
+        if (includeUsage) yield return Event(UsageChunk(id, created, model, request, result));
+        yield return Done;
     }
+
+    /// <summary>The stream's last event.</summary>
+    public const string Done = "data: [DONE]\n\n";
+
+    /// <summary>One <c>chat.completion.chunk</c> for one choice.</summary>
+    public static JsonObject ChatChunk(string id, long created, string model, int index, JsonObject delta, JsonArray? logprobs, string? finish) => new()
+    {
+        ["id"] = id, ["object"] = "chat.completion.chunk", ["created"] = created, ["model"] = model,
+        ["choices"] = new JsonArray(new JsonObject
+        {
+            ["index"] = index, ["delta"] = delta,
+            ["logprobs"] = logprobs is null ? null : new JsonObject { ["content"] = logprobs },
+            ["finish_reason"] = finish,
+        }),
+    };
+
+    /// <summary>The last chunk with <c>stream_options.include_usage</c>: no choices, the usage.</summary>
+    public static JsonObject UsageChunk(string id, long created, string model, EngineRequest request, EngineResult result) => new()
+    {
+        ["id"] = id, ["object"] = "chat.completion.chunk", ["created"] = created, ["model"] = model, ["choices"] = new JsonArray(),
+        ["usage"] = Usage(request.Prompt.Length, result.Choices.Sum(c => c.Tokens.Length)),
+    };
 
     public static JsonObject Completion(string id, long created, string model, CompletionRequest request, IReadOnlyList<EngineResult> results,
         HfTokenizer tokenizer)

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Threading.Channels;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -17,8 +18,9 @@ namespace Distill.Serving;
 /// <c>GET /v1/models</c>, <c>POST /v1/chat/completions</c> (with <c>stream</c> as server-sent events) and
 /// <c>POST /v1/completions</c> (with <c>echo</c> + <c>logprobs</c> scoring given text). A bad request gets OpenAI's
 /// error object with a 4xx status; only a fault of the server itself is a 500.
-/// <para>Streaming sends the chunks once the continuation is complete (the sampler decodes a whole batch at a time), so
-/// clients see the protocol but not incremental latency.</para>
+/// <para>Streaming sends each token's text as the sampler emits it; with <c>stop</c> strings or <c>logprobs</c>, which need
+/// the whole continuation (a stop string may span tokens; log-probabilities come from a scoring pass), the chunks are
+/// sent once it is complete.</para>
 /// </summary>
 public sealed class OpenAiServer : IAsyncDisposable
 {
@@ -139,9 +141,14 @@ public sealed class OpenAiServer : IAsyncDisposable
     {
         var chat = _engine.Chat;
         var request = OpenAiRequests.Chat(body, _engine.ModelName, messages => chat.Encode(chat.Render(messages, addGenerationPrompt: true)).Ids);
-        var result = await _engine.SubmitAsync(request.Engine, context.RequestAborted);
         var id = "chatcmpl-" + Guid.NewGuid().ToString("N");
         var created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        if (request.Stream && request.Engine.Stop.Count == 0 && request.Engine.TopLogprobs is null)
+        {
+            await StreamLiveAsync(context, request, id, created);
+            return;
+        }
+        var result = await _engine.SubmitAsync(request.Engine, context.RequestAborted);
         if (!request.Stream)
         {
             await WriteJson(context, 200, OpenAiResponses.Chat(id, created, _engine.ModelName, request.Engine, result, chat.Tokenizer));
@@ -152,6 +159,59 @@ public sealed class OpenAiServer : IAsyncDisposable
         context.Response.Headers.CacheControl = "no-cache";
         foreach (var chunk in OpenAiResponses.ChatChunks(id, created, _engine.ModelName, request.Engine, result, chat.Tokenizer, request.IncludeUsage))
             await context.Response.WriteAsync(chunk, context.RequestAborted);
+        await context.Response.Body.FlushAsync(context.RequestAborted);
+    }
+
+    // Token by token as the sampler emits them: each choice's text so far is decoded again after every token and the new
+    // part sent (a token ending inside a multi-byte character decodes to U+FFFD, held back until the character is whole).
+    private async Task StreamLiveAsync(HttpContext context, ChatRequest request, string id, long created)
+    {
+        var tokens = Channel.CreateUnbounded<(int Choice, int Token)>(new UnboundedChannelOptions { SingleReader = true });
+        var run = _engine.SubmitAsync(request.Engine, (choice, token) => tokens.Writer.TryWrite((choice, token)), context.RequestAborted);
+        _ = run.ContinueWith(_ => tokens.Writer.TryComplete(), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
+        context.Response.StatusCode = 200;
+        context.Response.ContentType = "text/event-stream";
+        context.Response.Headers.CacheControl = "no-cache";
+        var n = request.Engine.N;
+        var seen = Enumerable.Range(0, n).Select(_ => new List<int>()).ToArray();
+        var sent = new int[n];
+        async Task Send(JsonObject chunk)
+        {
+            await context.Response.WriteAsync(OpenAiResponses.Event(chunk), context.RequestAborted);
+            await context.Response.Body.FlushAsync(context.RequestAborted);
+        }
+        for (var i = 0; i < n; i++)
+            await Send(OpenAiResponses.ChatChunk(id, created, _engine.ModelName, i, new JsonObject { ["role"] = "assistant", ["content"] = "" }, null, null));
+        await foreach (var (choice, token) in tokens.Reader.ReadAllAsync(context.RequestAborted))
+        {
+            seen[choice].Add(token);
+            var text = _engine.Chat.Tokenizer.Decode(seen[choice], skipSpecialTokens: true);
+            var end = text.EndsWith('\uFFFD') ? text.Length - 1 : text.Length;
+            if (end <= sent[choice]) continue;
+            await Send(OpenAiResponses.ChatChunk(id, created, _engine.ModelName, choice, new JsonObject { ["content"] = text[sent[choice]..end] }, null, null));
+            sent[choice] = end;
+        }
+        EngineResult result;
+        try
+        {
+            result = await run;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // The status is already sent: report the failure as an event, as vLLM does.
+            await context.Response.WriteAsync(OpenAiResponses.Event(OpenAiResponses.Error($"internal error: {e.Message}", "server_error", null, null)));
+            await context.Response.WriteAsync(OpenAiResponses.Done);
+            return;
+        }
+        for (var i = 0; i < n; i++)
+        {
+            var text = result.Choices[i].Text;
+            if (sent[i] < text.Length)
+                await Send(OpenAiResponses.ChatChunk(id, created, _engine.ModelName, i, new JsonObject { ["content"] = text[sent[i]..] }, null, null));
+            await Send(OpenAiResponses.ChatChunk(id, created, _engine.ModelName, i, new JsonObject(), null, result.Choices[i].FinishReason));
+        }
+        if (request.IncludeUsage) await Send(OpenAiResponses.UsageChunk(id, created, _engine.ModelName, request.Engine, result));
+        await context.Response.WriteAsync(OpenAiResponses.Done, context.RequestAborted);
         await context.Response.Body.FlushAsync(context.RequestAborted);
     }
 

@@ -79,10 +79,17 @@ public sealed class ServingEngine : IDisposable
 
     /// <summary>Queues a request; the task completes when its batch is done.</summary>
     /// <exception cref="EngineRequestException">A parameter is out of range or the prompt does not fit the context.</exception>
-    public Task<EngineResult> SubmitAsync(EngineRequest request, CancellationToken cancel = default)
+    public Task<EngineResult> SubmitAsync(EngineRequest request, CancellationToken cancel = default) => SubmitAsync(request, null, cancel);
+
+    /// <summary>
+    /// Queues a request whose tokens are also reported as they are sampled: <paramref name="onToken"/> gets (choice index,
+    /// token id) on the engine's thread after every decode step, so it must only hand them on (streaming).
+    /// </summary>
+    /// <exception cref="EngineRequestException">A parameter is out of range or the prompt does not fit the context.</exception>
+    public Task<EngineResult> SubmitAsync(EngineRequest request, Action<int, int>? onToken, CancellationToken cancel = default)
     {
         var maxTokens = Check(request);
-        var job = new Job(request, maxTokens, new TaskCompletionSource<EngineResult>(TaskCreationOptions.RunContinuationsAsynchronously));
+        var job = new Job(request, maxTokens, new TaskCompletionSource<EngineResult>(TaskCreationOptions.RunContinuationsAsynchronously), onToken);
         if (!_queue.Writer.TryWrite(job)) throw new ObjectDisposedException(nameof(ServingEngine));
         return job.Done.Task.WaitAsync(cancel);
     }
@@ -171,6 +178,7 @@ public sealed class ServingEngine : IDisposable
             };
             var prompts = new List<int[]>();
             var seeds = new List<ulong>();
+            var owners = new List<(Job Job, int Choice)>();
             foreach (var job in batch)
             {
                 var random = new SamplingRandom(job.Request.Seed ?? Random.Shared.NextInt64());
@@ -178,9 +186,11 @@ public sealed class ServingEngine : IDisposable
                 {
                     prompts.Add(job.Request.Prompt);
                     seeds.Add(random.NextRowSeed());
+                    owners.Add((job, i));
                 }
             }
-            var results = Sampler.SampleWithSeeds(Model, prompts, options, [.. seeds]);
+            Action<int, int>? onToken = batch.Any(j => j.OnToken is not null) ? (row, token) => owners[row].Job.OnToken?.Invoke(owners[row].Choice, token) : null;
+            var results = Sampler.SampleWithSeeds(Model, prompts, options, [.. seeds], onToken);
             Interlocked.Increment(ref _batches);
             Interlocked.Add(ref _rows, prompts.Count);
             var row = 0;
@@ -225,7 +235,7 @@ public sealed class ServingEngine : IDisposable
         }
     }
 
-    private sealed record Job(EngineRequest Request, int MaxTokens, TaskCompletionSource<EngineResult> Done)
+    private sealed record Job(EngineRequest Request, int MaxTokens, TaskCompletionSource<EngineResult> Done, Action<int, int>? OnToken)
     {
         // Requests with the same key can share one Sampler call.
         public (double, double, int) Key => (Request.Temperature, Request.TopP, MaxTokens);

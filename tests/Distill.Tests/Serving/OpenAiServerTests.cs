@@ -151,6 +151,40 @@ public sealed class OpenAiServerTests(ServerFixture f) : IClassFixture<ServerFix
         Assert.NotNull(chunks[^1]["usage"]);
     }
 
+    [Fact]
+    public async Task Engine_Should_Report_Each_Choices_Tokens_As_Sampled_In_Order()
+    {
+        var heard = new System.Collections.Concurrent.ConcurrentQueue<(int Choice, int Token)>();
+        var request = new Distill.Serving.EngineRequest { Prompt = PromptIds("Hello"), N = 3, MaxTokens = 9, Seed = 4 };
+
+        var result = await f.Engine.SubmitAsync(request, (c, t) => heard.Enqueue((c, t)));
+
+        for (var c = 0; c < 3; c++)
+            Assert.Equal(result.Choices[c].Tokens, heard.Where(h => h.Choice == c).Select(h => h.Token));
+    }
+
+    [Fact]
+    public async Task Stream_With_Logprobs_Should_Carry_One_Entry_Per_Token()
+    {
+        var request = ServerFixture.Chat("Ping", temperature: 1, maxTokens: 7);
+        request["seed"] = 11;
+        request["stream"] = true;
+        request["logprobs"] = true;
+        request["top_logprobs"] = 2;
+        request["stream_options"] = new JsonObject { ["include_usage"] = true };
+
+        using var content = new StringContent(request.ToJsonString(), System.Text.Encoding.UTF8, "application/json");
+        using var response = await f.Http.PostAsync("chat/completions", content);
+        var events = (await response.Content.ReadAsStringAsync()).Split("\n\n", StringSplitOptions.RemoveEmptyEntries).Select(e => e["data: ".Length..]).ToList();
+
+        Assert.Equal("[DONE]", events[^1]);
+        var chunks = events.SkipLast(1).Select(e => JsonNode.Parse(e)!).ToList();
+        var entries = chunks.SelectMany(c => c["choices"]!.AsArray()).Where(c => c!["logprobs"] is not null)
+            .SelectMany(c => c!["logprobs"]!["content"]!.AsArray()).ToList();
+        Assert.Equal((int)chunks[^1]["usage"]!["completion_tokens"]!, entries.Count);
+        Assert.All(entries, e => Assert.Equal(2, e!["top_logprobs"]!.AsArray().Count));
+    }
+
     [Theory]
     [InlineData("{not json", 400, null)]
     [InlineData("[1, 2]", 400, null)]
