@@ -61,7 +61,17 @@ public static class GenerateCommand
                 DType = result.GetValue(dtype)!,
             };
             var writer = result.InvocationConfiguration.Output;
-            var summary = GenerateRunner.RunAsync(options, new PlainProgress(writer), cancel).GetAwaiter().GetResult();
+            GenerateSummary summary;
+            try
+            {
+                summary = GenerateRunner.RunAsync(options, new PlainProgress(writer), cancel).GetAwaiter().GetResult();
+            }
+            catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+            {
+                result.InvocationConfiguration.Error.WriteLine(
+                    $"distill generate: interrupted; every answered prompt is in {options.Output}; rerun the same command to continue");
+                return 130;
+            }
             writer.WriteLine(Summary(summary, options));
             if (summary.Failed + summary.FailedEarlier == 0) return 0;
             result.InvocationConfiguration.Error.WriteLine($"distill generate: failed prompts are listed with their reasons in {options.FailedPath}; rerun with --retry-failed to try them again");

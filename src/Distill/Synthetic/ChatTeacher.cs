@@ -70,7 +70,15 @@ public sealed class LocalChatTeacher(ServingEngine engine) : IChatTeacher
             Prompt = prompt, N = sampling.N, Temperature = sampling.Temperature, TopP = sampling.TopP,
             MaxTokens = Math.Min(sampling.MaxTokens, left), Seed = sampling.Seed,
         };
-        var result = await engine.SubmitAsync(request, cancel);
+        EngineResult result;
+        try
+        {
+            result = await engine.SubmitAsync(request, cancel);
+        }
+        catch (EngineRequestException e)
+        {
+            throw new TeacherFailedException(e.Message, 1);
+        }
         var choices = result.Choices.Select(c => new TeacherChoice(c.Text, c.FinishReason, c.Tokens.Length)).ToList();
         return new TeacherReply(choices, prompt.Length, choices.Sum(c => c.CompletionTokens), 1);
     }
