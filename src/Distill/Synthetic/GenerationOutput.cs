@@ -135,8 +135,15 @@ public sealed class GenerationOutput : IDisposable
         long keep = 0;
         foreach (var (line, next) in Lines(stream))
         {
-            var node = JsonNode.Parse(line)!;
-            failures[(string)node["prompt_id"]!] = (string?)node["error"] ?? "";
+            try
+            {
+                var node = JsonNode.Parse(line) ?? throw new InvalidDataException("null line");
+                failures[(string?)node["prompt_id"] ?? throw new InvalidDataException("no \"prompt_id\"")] = (string?)node["error"] ?? "";
+            }
+            catch (Exception e) when (e is JsonException or InvalidOperationException)
+            {
+                throw new InvalidDataException($"{stream.Name}: not a failures file distill generate wrote ({e.Message})", e);
+            }
             keep = next;
         }
         return keep;
