@@ -139,7 +139,7 @@ internal static class OpenAiResponses
         return new JsonObject
         {
             ["token"] = text, ["logprob"] = logprob,
-            ["bytes"] = new JsonArray([.. System.Text.Encoding.UTF8.GetBytes(text).Select(b => (JsonNode)(int)b)]),
+            ["bytes"] = new JsonArray([.. TokenBytes.Of(tokenizer, id).Select(b => (JsonNode)(int)b)]),
         };
     }
 

@@ -38,3 +38,20 @@ public sealed class ScoringTests
         Assert.Equal(live, statistics.ThreadTotalLiveCount);
     }
 }
+
+public sealed class TokenBytesTests
+{
+    [Fact]
+    public void Bytes_Should_Be_Exact_Also_For_A_Token_Inside_A_Multi_Byte_Character()
+    {
+        using var folder = new Distill.Tests.Text.Conversations.TinyModelFolder();
+        var tokenizer = Distill.Text.Tokenization.HfTokenizer.Load(folder.Path);
+        var hello = tokenizer.TokenToId("Hello")!.Value;
+        var imEnd = Distill.Tests.Text.Conversations.TinyModelFolder.IdOf("<|im_end|>");
+
+        // The tiny vocabulary's ids 0..255 are the 256 bytes.
+        Assert.Equal(new byte[] { 0xE2 }, TokenBytes.Of(tokenizer, 0xE2));
+        Assert.Equal("Hello"u8.ToArray(), TokenBytes.Of(tokenizer, hello));
+        Assert.Equal("<|im_end|>"u8.ToArray(), TokenBytes.Of(tokenizer, imEnd));
+    }
+}
