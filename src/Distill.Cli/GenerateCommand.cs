@@ -28,6 +28,9 @@ public static class GenerateCommand
         var retryFailed = new Option<bool>("--retry-failed") { Description = "Retry prompts that failed in an earlier run" };
         var timeout = new Option<double>("--timeout") { Description = "Seconds per request before it is retried", DefaultValueFactory = _ => 600 };
         var maxAttempts = new Option<int>("--max-attempts") { Description = "Requests per prompt before it is recorded as failed", DefaultValueFactory = _ => 6 };
+        var minChars = new Option<int?>("--min-chars") { Description = "Reject responses shorter than this many characters" };
+        var maxChars = new Option<int?>("--max-chars") { Description = "Reject responses longer than this many characters" };
+        var accept = new Option<string?>("--accept") { Description = "Reject responses this regular expression does not match (e.g. 'The answer is -?[0-9]+')" };
         var chatFormat = new Option<string?>("--chat-format") { Description = "Local teacher: built-in chat template instead of the model's: chatml, llama3, llama2, mistral, zephyr" };
         var device = new Option<string>("--device") { Description = "Local teacher: cpu, cuda or cuda:N", DefaultValueFactory = _ => "cpu" };
         var dtype = new Option<string>("--dtype") { Description = "Local teacher: compute dtype", DefaultValueFactory = _ => "fp32" };
@@ -35,7 +38,7 @@ public static class GenerateCommand
         var command = new Command("generate", "Have a teacher answer prompts (KD through generated data): a local model or an OpenAI-compatible server")
         {
             teacher, teacherUrl, model, prompts, output, n, temperature, topP, maxNewTokens, seed, concurrency, apiKeyEnv, retryFailed,
-            timeout, maxAttempts, chatFormat, device, dtype,
+            timeout, maxAttempts, minChars, maxChars, accept, chatFormat, device, dtype,
         };
         command.SetAction((result, cancel) => Task.FromResult(TopKCommand.Guard(result, "distill generate", () =>
         {
@@ -56,6 +59,9 @@ public static class GenerateCommand
                 RetryFailed = result.GetValue(retryFailed),
                 TimeoutSeconds = result.GetValue(timeout),
                 MaxAttempts = result.GetValue(maxAttempts),
+                MinChars = result.GetValue(minChars),
+                MaxChars = result.GetValue(maxChars),
+                Accept = result.GetValue(accept),
                 ChatFormat = result.GetValue(chatFormat),
                 Device = result.GetValue(device)!,
                 DType = result.GetValue(dtype)!,
@@ -84,6 +90,7 @@ public static class GenerateCommand
     {
         var rate = s.Seconds > 0 && s.CompletionTokens > 0 ? string.Create(CultureInfo.InvariantCulture, $", {s.CompletionTokens / s.Seconds:0} tok/s") : "";
         var earlier = s.FailedEarlier > 0 ? $", {s.FailedEarlier} failed earlier (not retried)" : "";
+        earlier += s.Rejected > 0 ? $"; {s.Rejected} responses rejected by the filters (see {o.RejectedPath})" : "";
         return string.Create(CultureInfo.InvariantCulture,
             $"distill generate: {s.Done} done, {s.Failed} failed, {s.Skipped} skipped (already in {o.Output}){earlier}; {s.CompletionTokens} tokens in {s.Seconds:0.0} s{rate}");
     }

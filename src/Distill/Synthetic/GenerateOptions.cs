@@ -57,6 +57,15 @@ public sealed record GenerateOptions
     /// <summary>Longest wait between attempts, also the cap on a server's Retry-After.</summary>
     public double MaxBackoffSeconds { get; init; } = 60;
 
+    /// <summary>Filter: responses shorter than this many characters are rejected.</summary>
+    public int? MinChars { get; init; }
+
+    /// <summary>Filter: responses longer than this many characters are rejected.</summary>
+    public int? MaxChars { get; init; }
+
+    /// <summary>Filter: responses the regular expression does not match anywhere are rejected (e.g. a final-answer format).</summary>
+    public string? Accept { get; init; }
+
     /// <summary>Local teacher: built-in chat template instead of the model's own.</summary>
     public string? ChatFormat { get; init; }
 
@@ -68,6 +77,9 @@ public sealed record GenerateOptions
 
     /// <summary>Where failed prompts are recorded: the output's name with <c>.failed.jsonl</c>.</summary>
     public string FailedPath => Path.ChangeExtension(Output, ".failed.jsonl");
+
+    /// <summary>Where rejected responses are recorded with the reason: the output's name with <c>.rejected.jsonl</c>.</summary>
+    public string RejectedPath => Path.ChangeExtension(Output, ".rejected.jsonl");
 
     /// <summary>Checks the options; the message names the flag.</summary>
     public void Validate()
@@ -83,6 +95,18 @@ public sealed record GenerateOptions
         if (MaxAttempts < 1) throw new ArgumentException($"--max-attempts {MaxAttempts} must be ≥ 1");
         if (!(TimeoutSeconds > 0)) throw new ArgumentException($"--timeout {TimeoutSeconds} must be > 0 seconds");
         if (!(BackoffSeconds >= 0 && MaxBackoffSeconds >= BackoffSeconds)) throw new ArgumentException("backoff: need 0 ≤ first delay ≤ longest delay");
+        if (MinChars < 0 || MaxChars < 0 || MinChars > MaxChars) throw new ArgumentException($"need 0 ≤ --min-chars {MinChars} ≤ --max-chars {MaxChars}");
+        if (Accept is not null)
+        {
+            try
+            {
+                _ = new System.Text.RegularExpressions.Regex(Accept);
+            }
+            catch (ArgumentException e)
+            {
+                throw new ArgumentException($"--accept '{Accept}' is not a regular expression: {e.Message}", e);
+            }
+        }
         if (string.IsNullOrWhiteSpace(ApiKeyEnv)) throw new ArgumentException("--api-key-env must name an environment variable");
     }
 }

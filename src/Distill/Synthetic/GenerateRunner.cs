@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
 using Distill.Serving;
 using Distill.Tensors;
 
@@ -12,9 +13,10 @@ namespace Distill.Synthetic;
 /// <param name="Failed">Prompts that failed in this run (recorded in the failures file).</param>
 /// <param name="Skipped">Prompts already in the output.</param>
 /// <param name="FailedEarlier">Prompts that failed in an earlier run and were not retried (see <see cref="GenerateOptions.RetryFailed"/>).</param>
+/// <param name="Rejected">Responses the filters rejected in this run (recorded in the rejections file).</param>
 /// <param name="CompletionTokens">Tokens generated in this run, where the teacher reports them.</param>
 /// <param name="Seconds">Wall time of the generation.</param>
-public sealed record GenerateSummary(int Done, int Failed, int Skipped, int FailedEarlier, long CompletionTokens, double Seconds);
+public sealed record GenerateSummary(int Done, int Failed, int Skipped, int FailedEarlier, int Rejected, long CompletionTokens, double Seconds);
 
 /// <summary>Progress of a run, reported after each prompt.</summary>
 public sealed record GenerateProgress(int Finished, int ToDo, int InFlight, long Retries, long CompletionTokens, TimeSpan Elapsed);
@@ -41,11 +43,12 @@ public static class GenerateRunner
         IProgress<GenerateProgress>? progress, CancellationToken cancel)
     {
         options.Validate();
-        using var output = GenerationOutput.Open(options.Output, options.FailedPath);
+        using var output = GenerationOutput.Open(options.Output, options.FailedPath, options.RejectedPath);
+        var accept = options.Accept is null ? null : new Regex(options.Accept);
         var skipped = prompts.Count(p => output.Done.Contains(p.Id));
         var failedEarlier = options.RetryFailed ? 0 : prompts.Count(p => output.FailedEarlier.ContainsKey(p.Id));
         var todo = prompts.Where(p => !output.Done.Contains(p.Id) && (options.RetryFailed || !output.FailedEarlier.ContainsKey(p.Id))).ToList();
-        int done = 0, failed = 0, inFlight = 0;
+        int done = 0, failed = 0, inFlight = 0, rejected = 0;
         long tokens = 0;
         var clock = Stopwatch.StartNew();
         await Parallel.ForEachAsync(todo, new ParallelOptions { MaxDegreeOfParallelism = options.Concurrency, CancellationToken = cancel },
@@ -57,7 +60,12 @@ public static class GenerateRunner
                 try
                 {
                     var reply = await teacher.AnswerAsync(prompt.Messages, sampling, token);
-                    output.Append(Lines(prompt, reply, teacher.Name, sampling));
+                    var verdicts = Filter(options, accept, reply.Choices);
+                    var refused = verdicts.Select((reason, i) => (i, reply.Choices[i].Content, reason)).Where(v => v.reason is not null).ToList();
+                    var kept = verdicts.Count(v => v is null);
+                    if (refused.Count > 0) output.AppendRejected(prompt.Id, refused.Select(r => (r.i, r.Content, r.reason!)).ToList(), allRejected: kept == 0);
+                    if (kept > 0) output.Append(Lines(prompt, reply, verdicts, teacher.Name, sampling));
+                    Interlocked.Add(ref rejected, refused.Count);
                     Interlocked.Increment(ref done);
                     Interlocked.Add(ref tokens, reply.CompletionTokens ?? 0);
                 }
@@ -73,7 +81,7 @@ public static class GenerateRunner
                 progress?.Report(new GenerateProgress(Volatile.Read(ref done) + Volatile.Read(ref failed), todo.Count, Volatile.Read(ref inFlight),
                     (teacher as RemoteChatTeacher)?.Retries ?? 0, Interlocked.Read(ref tokens), clock.Elapsed));
             });
-        return new GenerateSummary(done, failed, skipped, failedEarlier, tokens, clock.Elapsed.TotalSeconds);
+        return new GenerateSummary(done, failed, skipped, failedEarlier, rejected, tokens, clock.Elapsed.TotalSeconds);
     }
 
     /// <summary>A prompt's seed: the run's seed mixed with a hash of the prompt id, so it does not depend on order or resumption.</summary>
@@ -92,11 +100,33 @@ public static class GenerateRunner
         return new LocalChatTeacher(engine);
     }
 
-    private static List<JsonObject> Lines(GenerationPrompt prompt, TeacherReply reply, string teacher, TeacherSampling sampling)
+    // Why each response is rejected, or null when it is kept: length bounds, the --accept pattern, an exact duplicate
+    // of an earlier response to the same prompt.
+    private static List<string?> Filter(GenerateOptions o, Regex? accept, IReadOnlyList<TeacherChoice> choices)
+    {
+        var seen = new Dictionary<string, int>(StringComparer.Ordinal);
+        var verdicts = new List<string?>();
+        for (var i = 0; i < choices.Count; i++)
+        {
+            var text = choices[i].Content;
+            string? reason = null;
+            if (o.MinChars is { } min && text.Length < min) reason = $"{text.Length} characters, fewer than --min-chars {min}";
+            else if (o.MaxChars is { } max && text.Length > max) reason = $"{text.Length} characters, more than --max-chars {max}";
+            else if (accept is not null && !accept.IsMatch(text)) reason = "does not match --accept";
+            else if (seen.TryGetValue(text, out var first)) reason = $"duplicate of response {first}";
+            else seen[text] = i;
+            verdicts.Add(reason);
+        }
+        return verdicts;
+    }
+
+    private static List<JsonObject> Lines(GenerationPrompt prompt, TeacherReply reply, List<string?> verdicts, string teacher, TeacherSampling sampling)
     {
         var lines = new List<JsonObject>();
+        var groupSize = verdicts.Count(v => v is null);
         for (var i = 0; i < reply.Choices.Count; i++)
         {
+            if (verdicts[i] is not null) continue;
             var choice = reply.Choices[i];
             var messages = new JsonArray();
             foreach (var m in prompt.Messages) messages.Add(new JsonObject { ["role"] = m.Role, ["content"] = m.Content });
@@ -108,6 +138,7 @@ public static class GenerateRunner
                 ["messages"] = messages,
                 ["prompt_id"] = prompt.Id,
                 ["choice"] = i,
+                ["group_size"] = groupSize,
                 ["teacher"] = teacher,
                 ["sampling"] = new JsonObject
                 {

@@ -8,7 +8,7 @@ namespace Distill.Synthetic;
 /// The output JSONL of <c>distill generate</c> and its side file of failures, append-only and resumable. A prompt's
 /// responses are written as one group of lines in one write; a prompt is done when its whole group is in the file.
 /// Opening repairs what a kill can leave, which is only ever at the end: a last line without its newline, and a last
-/// group with fewer lines than its <c>n</c>; both are cut off (that prompt is answered again), so nothing is lost or
+/// group with fewer lines than its <c>group_size</c> (the responses kept after the filters); both are cut off (that prompt is answered again), so nothing is lost or
 /// duplicated.
 /// </summary>
 public sealed class GenerationOutput : IDisposable
@@ -17,6 +17,8 @@ public sealed class GenerationOutput : IDisposable
     private readonly string _failedPath;
     private readonly Lock _lock = new();
     private FileStream? _failed; // opened at the first failure, so a clean run leaves no empty side file
+    private FileStream? _rejected;
+    private string _rejectedPath = "";
 
     private GenerationOutput(FileStream output, string failedPath, HashSet<string> done, Dictionary<string, string> failedEarlier)
     {
@@ -32,8 +34,11 @@ public sealed class GenerationOutput : IDisposable
     /// <summary>Prompt ids recorded as failed and not done since, with the last reason.</summary>
     public IReadOnlyDictionary<string, string> FailedEarlier { get; }
 
-    /// <summary>Opens (creating) the output and the failures file, repairing a torn end.</summary>
-    public static GenerationOutput Open(string output, string failed)
+    /// <summary>Opens (creating) the output and reads the failures and rejections files, repairing torn ends.</summary>
+    /// <param name="output">The output JSONL.</param>
+    /// <param name="failed">Prompts that failed, with the reason.</param>
+    /// <param name="rejected">Responses the filters rejected; a prompt all of whose responses were rejected counts as done.</param>
+    public static GenerationOutput Open(string output, string failed, string rejected)
     {
         if (Path.GetDirectoryName(Path.GetFullPath(output)) is { } dir) Directory.CreateDirectory(dir);
         var done = new HashSet<string>(StringComparer.Ordinal);
@@ -49,8 +54,19 @@ public sealed class GenerationOutput : IDisposable
                 using var failedStream = new FileStream(failed, FileMode.Open, FileAccess.ReadWrite, FileShare.Read);
                 failedStream.SetLength(ScanFailures(failedStream, failures));
             }
+            if (File.Exists(rejected))
+            {
+                using var rejectedStream = new FileStream(rejected, FileMode.Open, FileAccess.ReadWrite, FileShare.Read);
+                long keep = 0;
+                foreach (var (line, next) in Lines(rejectedStream))
+                {
+                    if (TryParse(line) is { } node && (bool?)node["all_rejected"] == true && (string?)node["prompt_id"] is { } id) done.Add(id);
+                    keep = next;
+                }
+                rejectedStream.SetLength(keep);
+            }
             foreach (var id in done) failures.Remove(id);
-            return new GenerationOutput(outputStream, failed, done, failures);
+            return new GenerationOutput(outputStream, failed, done, failures) { _rejectedPath = rejected };
         }
         catch
         {
@@ -84,11 +100,33 @@ public sealed class GenerationOutput : IDisposable
         }
     }
 
-    /// <summary>Closes both files.</summary>
+    /// <summary>
+    /// Records responses the filters rejected, with why. Written before the prompt's kept responses, so a kill between the
+    /// two can only repeat a rejection, never lose a kept response; <paramref name="allRejected"/> marks the prompt done.
+    /// </summary>
+    public void AppendRejected(string id, IReadOnlyList<(int Choice, string Content, string Reason)> responses, bool allRejected)
+    {
+        var text = new StringBuilder();
+        foreach (var (choice, content, reason) in responses)
+        {
+            var line = new JsonObject { ["prompt_id"] = id, ["choice"] = choice, ["reason"] = reason, ["content"] = content };
+            if (allRejected) line["all_rejected"] = true;
+            text.Append(line.ToJsonString()).Append('\n');
+        }
+        lock (_lock)
+        {
+            _rejected ??= new FileStream(_rejectedPath, FileMode.Append, FileAccess.Write, FileShare.Read);
+            _rejected.Write(Encoding.UTF8.GetBytes(text.ToString()));
+            _rejected.Flush();
+        }
+    }
+
+    /// <summary>Closes the files.</summary>
     public void Dispose()
     {
         _output.Dispose();
         _failed?.Dispose();
+        _rejected?.Dispose();
     }
 
     // Reads complete lines; returns the length to keep: up to the end of the last complete group.
@@ -149,11 +187,23 @@ public sealed class GenerationOutput : IDisposable
         return keep;
     }
 
+    private static JsonNode? TryParse(string line)
+    {
+        try
+        {
+            return JsonNode.Parse(line);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
     private static (string Id, int Choice, int N) GroupOf(string line)
     {
         var node = JsonNode.Parse(line) ?? throw new InvalidDataException("null line");
         var id = (string?)node["prompt_id"] ?? throw new InvalidDataException("no \"prompt_id\"");
-        var n = (int?)node["sampling"]?["n"] ?? throw new InvalidDataException("no \"sampling.n\"");
+        var n = (int?)node["group_size"] ?? (int?)node["sampling"]?["n"] ?? throw new InvalidDataException("no \"group_size\"");
         return (id, (int?)node["choice"] ?? 0, n);
     }
 

@@ -157,6 +157,39 @@ public sealed class GenerateTests(ServerFixture f) : IClassFixture<ServerFixture
     }
 
     [Fact]
+    public async Task Filters_Should_Move_Rejected_Responses_Aside_And_A_Rerun_Should_Repeat_Nothing()
+    {
+        var options = Remote(Prompts(5), f.Server.BaseUrl) with { N = 3, MaxNewTokens = 8, MaxChars = 12, Accept = "[a-z]" };
+
+        var first = await GenerateRunner.RunAsync(options, null, default);
+        var second = await GenerateRunner.RunAsync(options, null, default);
+
+        var kept = File.Exists(options.Output) ? Lines(options.Output) : [];
+        var rejected = File.Exists(options.RejectedPath) ? Lines(options.RejectedPath) : [];
+        Assert.Equal(15, kept.Count + rejected.Count);
+        Assert.Equal(rejected.Count, first.Rejected);
+        Assert.All(kept, l => Assert.InRange(((string)l["messages"]!.AsArray()[^1]!["content"]!).Length, 0, 12));
+        Assert.All(kept.GroupBy(l => (string)l["prompt_id"]!), g => Assert.Equal(g.Count(), (int)g.First()["group_size"]!));
+        Assert.All(rejected, r => Assert.False(string.IsNullOrEmpty((string?)r["reason"])));
+        Assert.Equal((5, 0, 0), (first.Done, first.Failed, first.Skipped));
+        Assert.Equal((0, 0, 5, 0), (second.Done, second.Failed, second.Skipped, second.Rejected));
+    }
+
+    [Fact]
+    public async Task A_Prompt_With_Every_Response_Rejected_Should_Count_As_Done()
+    {
+        var options = Remote(Prompts(3), f.Server.BaseUrl) with { N = 2, Accept = "(?!)" }; // matches nothing
+
+        var first = await GenerateRunner.RunAsync(options, null, default);
+        var second = await GenerateRunner.RunAsync(options, null, default);
+
+        Assert.Equal(6, first.Rejected);
+        Assert.Equal(0, new FileInfo(options.Output).Length);
+        Assert.Equal(3, Lines(options.RejectedPath).Count(l => (bool?)l["all_rejected"] == true) / 2);
+        Assert.Equal((0, 3), (second.Done, second.Skipped));
+    }
+
+    [Fact]
     public void Cli_Generate_Should_Print_Done_Failed_Skipped()
     {
         var output = new StringWriter();
