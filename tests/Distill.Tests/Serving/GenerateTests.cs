@@ -83,6 +83,24 @@ public sealed class GenerateTests(ServerFixture f) : IClassFixture<ServerFixture
     }
 
     [Fact]
+    public async Task Greedy_Answers_Should_Be_The_Same_From_The_Folder_And_From_Its_Server()
+    {
+        var prompts = Prompts(4);
+        var local = new GenerateOptions
+        {
+            Teacher = f.Tiny.Path, ChatFormat = "chatml", Prompts = prompts, Output = Sub("local.jsonl"), Temperature = 0, MaxNewTokens = 6, Concurrency = 4,
+        };
+        var remote = Remote(prompts, f.Server.BaseUrl) with { Output = Sub("remote.jsonl"), Temperature = 0, Seed = null };
+
+        await GenerateRunner.RunAsync(local, null, default);
+        await GenerateRunner.RunAsync(remote, null, default);
+
+        static Dictionary<string, string> Answers(string path) =>
+            Lines(path).ToDictionary(l => (string)l["prompt_id"]!, l => (string)l["messages"]!.AsArray()[^1]!["content"]!);
+        Assert.Equal(Answers(local.Output).OrderBy(a => a.Key), Answers(remote.Output).OrderBy(a => a.Key));
+    }
+
+    [Fact]
     public async Task Remote_Teacher_Through_Faults_Should_Answer_Every_Prompt_Exactly_Once_And_Keep_The_Key_Out_Of_Files()
     {
         var keyEnv = "DISTILL_TEST_KEY_" + Guid.NewGuid().ToString("N");
