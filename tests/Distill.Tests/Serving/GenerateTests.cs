@@ -175,6 +175,21 @@ public sealed class GenerateTests(ServerFixture f) : IClassFixture<ServerFixture
     }
 
     [Fact]
+    public async Task A_Server_That_Keeps_Answering_Garbage_Should_Leave_The_Prompt_Failed_With_The_Reason()
+    {
+        await using var proxy = await FaultProxy.StartAsync(f.Server.BaseUrl, Fault.Truncated, Fault.Truncated, Fault.Truncated);
+        var options = Remote(Prompts(1), proxy.Address) with { MaxAttempts = 3 };
+
+        var summary = await GenerateRunner.RunAsync(options, null, default);
+
+        Assert.Equal((0, 1), (summary.Done, summary.Failed));
+        var failure = Lines(options.FailedPath).Single();
+        Assert.Contains("malformed response", (string?)failure["error"]);
+        Assert.Equal(3, (int)failure["attempts"]!);
+        Assert.False(File.Exists(options.Output) && new FileInfo(options.Output).Length > 0);
+    }
+
+    [Fact]
     public async Task Filters_Should_Move_Rejected_Responses_Aside_And_A_Rerun_Should_Repeat_Nothing()
     {
         var options = Remote(Prompts(5), f.Server.BaseUrl) with { N = 3, MaxNewTokens = 8, MaxChars = 12, Accept = "[a-z]" };

@@ -229,6 +229,19 @@ public sealed class OpenAiServerTests(ServerFixture f) : IClassFixture<ServerFix
     }
 
     [Fact]
+    public async Task A_Non_Json_Body_And_Bad_Requests_Among_Good_Ones_Should_Get_4xx_Without_Holding_Up_The_Rest()
+    {
+        using var text = new StringContent("hello", System.Text.Encoding.UTF8, "text/plain");
+        using var plain = await f.Http.PostAsync("chat/completions", text);
+        var mixed = await Task.WhenAll(Enumerable.Range(0, 8).Select(i => i % 2 == 0
+            ? f.Post("chat/completions", ServerFixture.Chat("Hello", maxTokens: 3))
+            : f.Post("chat/completions", """{"messages": [{"role": "user", "content": "x"}], "n": -1}""")));
+
+        Assert.Equal(400, (int)plain.StatusCode);
+        Assert.Equal([200, 400, 200, 400, 200, 400, 200, 400], mixed.Select(m => m.Status));
+    }
+
+    [Fact]
     public async Task Unknown_Paths_And_Methods_Should_Get_Error_Objects()
     {
         using var missing = await f.Http.GetAsync("nothing-here");
