@@ -15,5 +15,6 @@ internal static class Benchmarks
         ("train_memory", TrainMemory.Run),
         ("decode", DecodeThroughput.Run),
         ("online", OnlineTraining.Run),
+        ("serve", ServeThroughput.Run),
     ];
 }

@@ -34,6 +34,8 @@ public static class Program
         root.Subcommands.Add(ConvertCommand.Create());
         root.Subcommands.Add(EvalCommand.Create());
         root.Subcommands.Add(InitStudentCommand.Create());
+        root.Subcommands.Add(ServeCommand.Create());
+        root.Subcommands.Add(GenerateCommand.Create());
         return root;
     }
 

@@ -48,10 +48,29 @@ public static class Sampler
         options.Validate();
         if (random is null && !options.IsGreedy)
             throw new ArgumentNullException(nameof(random), $"sampling at temperature {options.Temperature} needs a SamplingRandom (only temperature 0 does not)");
-        CheckPrompts(prompts, model.Config.VocabSize);
         var rowStates = new ulong[prompts.Count];
         if (random is not null)
             for (var i = 0; i < rowStates.Length; i++) rowStates[i] = random.NextRowSeed();
+        return SampleWithSeeds(model, prompts, options, rowStates);
+    }
+
+    /// <summary>
+    /// <see cref="Sample(LlamaForCausalLM, IReadOnlyList{int[]}, SamplingOptions, SamplingRandom?)"/> with each row's
+    /// seed given (as <see cref="SamplingRandom.NextRowSeed"/> makes them), so prompts of different requests, each with
+    /// its own <see cref="SamplingRandom"/>, share one batch and still sample what they would alone (the server's batching).
+    /// <paramref name="onToken"/>, when given, hears each emitted token as (prompt index, token) right after its step
+    /// (streaming); it runs on the decoding thread, so it must be quick.
+    /// </summary>
+    internal static GenerationResult[] SampleWithSeeds(LlamaForCausalLM model, IReadOnlyList<int[]> prompts, SamplingOptions options, ulong[] rowSeeds,
+        Action<int, int>? onToken = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(prompts);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        if (rowSeeds.Length != prompts.Count) throw new ArgumentException($"{rowSeeds.Length} row seeds for {prompts.Count} prompts", nameof(rowSeeds));
+        CheckPrompts(prompts, model.Config.VocabSize);
+        var rowStates = (ulong[])rowSeeds.Clone();
         var tokens = prompts.Select(_ => new List<int>()).ToArray();
         var stops = new int?[prompts.Count];
         if (prompts.Count > 0 && options.MaxNewTokens > 0)
@@ -60,7 +79,7 @@ public static class Sampler
             if (wasTraining) model.eval();
             try
             {
-                Decode(model, prompts, options, rowStates, tokens, stops);
+                Decode(model, prompts, options, rowStates, tokens, stops, onToken);
             }
             finally
             {
@@ -84,7 +103,7 @@ public static class Sampler
     }
 
     private static void Decode(LlamaForCausalLM model, IReadOnlyList<int[]> prompts, SamplingOptions options,
-        ulong[] rowStates, List<int>[] tokens, int?[] stops)
+        ulong[] rowStates, List<int>[] tokens, int?[] stops, Action<int, int>? onToken = null)
     {
         var stopIds = options.StopIds.ToHashSet();
         var longest = prompts.Max(p => p.Length);
@@ -109,6 +128,7 @@ public static class Sampler
                 var token = (int)chosen[b];
                 if (stopIds.Contains(token)) { stops[i] = token; continue; }
                 tokens[i].Add(token);
+                onToken?.Invoke(i, token);
                 if (tokens[i].Count < options.MaxNewTokens) live.Add(b);
             }
             if (live.Count == 0) return;

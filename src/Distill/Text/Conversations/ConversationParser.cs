@@ -14,7 +14,11 @@ internal static class ConversationParser
     // attributes, which are refused below, so without labels they render like no type at all.
     private static readonly HashSet<string> NeMoTypes = ["VALUE_TO_TEXT", "TEXT_TO_VALUE"];
 
-    public static IReadOnlyList<ChatMessage> Parse(string line, ConversationFormat format)
+    /// <param name="line">One JSONL line.</param>
+    /// <param name="format">Its layout, or auto-detected.</param>
+    /// <param name="requireAssistant">False for prompts (<c>distill generate</c>): a conversation may end without an
+    /// assistant turn, and a prompt-completion line may have no completion.</param>
+    public static IReadOnlyList<ChatMessage> Parse(string line, ConversationFormat format, bool requireAssistant = true)
     {
         JsonDocument document;
         try
@@ -37,12 +41,12 @@ internal static class ConversationParser
             {
                 ConversationFormat.Messages => ParseMessages(Required(root, "messages"), "messages"),
                 ConversationFormat.NeMo => ParseNeMo(root),
-                ConversationFormat.PromptCompletion => ParsePromptCompletion(root),
+                ConversationFormat.PromptCompletion => ParsePromptCompletion(root, requireAssistant),
                 var other => throw new ArgumentOutOfRangeException(nameof(format), other, "unknown conversation format"),
             };
             if (messages.Count == 0)
                 throw new InvalidDataException("empty conversation");
-            if (!messages.Any(m => m.Role == "assistant"))
+            if (requireAssistant && !messages.Any(m => m.Role == "assistant"))
                 throw new InvalidDataException("no assistant turn");
             return messages;
         }
@@ -117,10 +121,11 @@ internal static class ConversationParser
         return messages;
     }
 
-    private static List<ChatMessage> ParsePromptCompletion(JsonElement root)
+    private static List<ChatMessage> ParsePromptCompletion(JsonElement root, bool requireCompletion)
     {
         var messages = PromptSide(Required(root, "prompt"), "prompt", "user");
-        messages.AddRange(PromptSide(Required(root, "completion"), "completion", "assistant"));
+        if (requireCompletion || root.TryGetProperty("completion", out _))
+            messages.AddRange(PromptSide(Required(root, "completion"), "completion", "assistant"));
         return messages;
     }
 
