@@ -139,14 +139,12 @@ public static class Demo
         return new DemoRun("teacher", 0, 0, result.Sft, result.Accuracy, AnswerAccuracy(context.Teacher, context, options), []);
     }
 
-    // Greedy answers (KV cache) to the held-out questions, scored by the number in their final "The answer is N.".
+    // Greedy answers (KV cache, batched by prompt length) to the held-out questions, scored by the number in their final "The answer is N.".
     private static double AnswerAccuracy(string folder, Context context, DemoOptions options)
     {
         using var model = HfModelFolder.Load(folder, CPU, ScalarType.Float32);
         model.eval();
-        var score = GenerationEval.Run(model, context.Chat, context.Questions, options.AnswerTokens, GenerationEval.StopIds(model.Config, context.Chat));
-        return score.FinalAnswerCorrect
-            ?? throw new InvalidDataException($"{context.HeldOut}: no assistant answer ends in a final answer such as \"The answer is 42.\"");
+        return SampleAnswers.Accuracy(model, context.Chat, context.Questions, options.AnswerTokens, GenerationEval.StopIds(model.Config, context.Chat));
     }
 
     private static DemoRun TrainStudent(DemoOptions o, Context context, Plan plan, long seed, string init, string dir)

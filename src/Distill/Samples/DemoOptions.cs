@@ -22,7 +22,7 @@ namespace Distill.Samples;
 /// <param name="KSweep">Extra KD+SFT runs at S using only the teacher's first K of <paramref name="TopK"/> (--full: 1, 4, 32).</param>
 /// <param name="TrainLimit">Use only the first N training conversations (null: all); for quick tests.</param>
 /// <param name="HeldOutLimit">Use only the first N held-out conversations (null: all); for quick tests.</param>
-/// <param name="AnswerTokens">Token limit per greedy answer; the sample's longest reference answer is about 75 tokens.</param>
+/// <param name="AnswerTokens">Token limit per greedy answer; the sample's longest reference answer is 108 tokens.</param>
 public sealed record DemoOptions(
     string SampleRoot,
     string Out,
@@ -40,7 +40,7 @@ public sealed record DemoOptions(
     IReadOnlyList<int>? KSweep = null,
     int? TrainLimit = null,
     int? HeldOutLimit = null,
-    int AnswerTokens = 96)
+    int AnswerTokens = 128)
 {
     /// <summary>The short KD+SFT run's steps: 70% of S, as in NeMo-Aligner's 420k vs 600k.</summary>
     public int ShortSteps => Math.Max(1, (int)Math.Round(0.7 * Steps));
