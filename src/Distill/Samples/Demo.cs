@@ -158,7 +158,9 @@ public static class Demo
             plan.Objective,
             new OptimizerOptions(Lr: plan.Lr, WarmupSteps: Math.Max(1, plan.Steps / 20)),
             new TrainerOptions(Out: dir, Steps: plan.Steps, GlobalBatch: o.GlobalBatch, MicroBatch: o.GlobalBatch, Seed: seed,
-                ValInterval: Math.Max(1, o.Steps / 20), SaveInterval: saveInterval, KeepLast: o.CurvePoints + 1));
+                ValInterval: Math.Max(1, o.Steps / 20), SaveInterval: saveInterval,
+                // Keep them all: with saving on, every new best validation is checkpointed too, and pruning would drop the curve's.
+                KeepLast: plan.Curve ? 1000 : 1));
         var result = Trainer.Run(config);
         var validation = result.Validation ?? throw new InvalidOperationException($"{dir}: the trainer returned no held-out validation");
         double answers = AnswerAccuracy(result.ModelDirectory, context, o);

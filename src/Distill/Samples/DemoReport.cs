@@ -135,6 +135,10 @@ public static class DemoReport
             loss.Add.HorizontalLine(teacher.HeldOutLoss).LegendText = "teacher";
             answers.Add.HorizontalLine(100 * teacher.AnswerAccuracy).LegendText = "teacher";
         }
+        // The first points sit near ln(vocab); the y range shows where the methods differ: from below the teacher to twice the worst final loss.
+        var finals = runs.Where(r => r.Curve.Count > 0).Select(r => r.HeldOutLoss).DefaultIfEmpty(1).ToList();
+        double floor = Math.Min(finals.Min(), runs.FirstOrDefault(r => r.Name == "teacher")?.HeldOutLoss ?? finals.Min());
+        loss.Axes.SetLimitsY(0.9 * floor, 2 * finals.Max());
         loss.XLabel("optimizer step");
         loss.YLabel("held-out cross-entropy per token");
         answers.XLabel("optimizer step");
