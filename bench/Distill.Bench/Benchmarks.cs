@@ -13,5 +13,7 @@ internal static class Benchmarks
         ("topk", TopKOverhead.Run),
         ("train", TrainThroughput.Run),
         ("train_memory", TrainMemory.Run),
+        ("decode", DecodeThroughput.Run),
+        ("online", OnlineTraining.Run),
     ];
 }

@@ -1,4 +1,5 @@
-using Distill.LogitCache;
+using Distill.Losses;
+using Distill.Teachers;
 using Distill.Training;
 using static TorchSharp.torch;
 
@@ -9,7 +10,7 @@ namespace Distill.Bench;
 /// optional synthetic teacher top-K rows per supervised target (distinct ids, descending max-subtracted logits, a
 /// log-sum-exp above the top-K's), so the trainer's KD path runs without a logit cache on disk.
 /// </summary>
-internal sealed class SyntheticTrainingSource : IExampleSource
+internal sealed class SyntheticTrainingSource : IExampleSource, ITeacher
 {
     private readonly TrainingExample[] _examples;
     private readonly (Tensor Ids, Tensor Logits, Tensor Lse)[] _teacher;
@@ -33,11 +34,14 @@ internal sealed class SyntheticTrainingSource : IExampleSource
 
     public TrainingExample Example(long index) => _examples[index];
 
-    public TopKBatch LoadTeacher(IReadOnlyList<long> indices)
+    /// <summary>The teacher of the KD runs; null without teacher rows.</summary>
+    public ITeacher? Teacher => HasTeacher ? this : null;
+
+    public TeacherSignal Signal(MicroBatch batch)
     {
-        var rows = indices.Select(i => _teacher[i]).ToArray();
-        return new TopKBatch(cat(rows.Select(r => r.Ids).ToArray(), 0), cat(rows.Select(r => r.Logits).ToArray(), 0),
-            cat(rows.Select(r => r.Lse).ToArray(), 0), indices.Select(i => _examples[i].SupervisedCount).ToArray());
+        var rows = batch.Indices!.Select(i => _teacher[i]).ToArray();
+        return TeacherSignal.TopK(cat(rows.Select(r => r.Ids).ToArray(), 0), cat(rows.Select(r => r.Logits).ToArray(), 0),
+            cat(rows.Select(r => r.Lse).ToArray(), 0));
     }
 
     public void Dispose()

@@ -48,7 +48,7 @@ internal static class TrainThroughput
         using var optimizer = Trainer.CreateOptimizer(model.Master, new OptimizerOptions(Lr: 1e-6));
         var sftObjective = KdObjective.SftOnly;
         var kdObjective = new KdObjective(KdLossKind.FwdKl, KdWeight: 1.0, SftWeight: 0.4);
-        double StepSeconds(IExampleSource source, KdObjective objective)
+        double StepSeconds(SyntheticTrainingSource source, KdObjective objective)
         {
             long start = Stopwatch.GetTimestamp();
             Step(model, optimizer, source, objective, chunk);
@@ -80,11 +80,11 @@ internal static class TrainThroughput
         };
     }
 
-    private static void Step(TrainingModel model, optim.Optimizer optimizer, IExampleSource source, KdObjective objective, int chunk)
+    private static void Step(TrainingModel model, optim.Optimizer optimizer, SyntheticTrainingSource source, KdObjective objective, int chunk)
     {
         using var scope = NewDisposeScope();
         model.ZeroGrad();
-        GradientAccumulator.Accumulate(model.Compute, source, Enumerable.Range(0, Batch).Select(i => (long)i).ToArray(), Batch, objective, chunk);
+        GradientAccumulator.Accumulate(model.Compute, source, Enumerable.Range(0, Batch).Select(i => (long)i).ToArray(), Batch, objective, chunk, source.Teacher);
         model.CopyGradsToMasters();
         nn.utils.clip_grad_norm_(model.Master.parameters(), 1.0);
         optimizer.step();

@@ -9,13 +9,18 @@ namespace Distill.Cli;
 /// <summary>The cache branch of <c>distill inspect</c>: a logit cache's size, K, dtypes, top-K mass and teacher entropy.</summary>
 internal static class CacheInspection
 {
-    /// <summary>True when <paramref name="path"/> is a logit cache folder: its manifest.json names the cache format, or it holds part manifests.</summary>
+    /// <summary>
+    /// True when <paramref name="path"/> is a logit cache folder: it holds part manifests, or a manifest.json and no
+    /// config.json (so a damaged manifest is reported as such, not as a model folder missing its config), or a
+    /// manifest.json naming the cache format.
+    /// </summary>
     public static bool IsCache(string path)
     {
         if (!Directory.Exists(path)) return false;
         if (Directory.GetFiles(path, "manifest.part-*-of-*.json").Length > 0) return true;
         var manifest = Path.Combine(path, CacheFolder.ManifestFileName);
         if (!File.Exists(manifest)) return false;
+        if (!File.Exists(Path.Combine(path, "config.json"))) return true;
         try
         {
             using var document = JsonDocument.Parse(File.ReadAllBytes(manifest));
@@ -29,16 +34,18 @@ internal static class CacheInspection
         }
     }
 
-    public static int Run(ParseResult parsed, string path, bool json, JsonSerializerOptions jsonOptions)
+    /// <summary>
+    /// Opens the cache (checksums up front unless <paramref name="verify"/> is off), checks every row's values as well
+    /// (inspect is where a user asks whether a cache is healthy), then prints its statistics.
+    /// </summary>
+    public static int Run(ParseResult parsed, string path, bool json, bool verify, JsonSerializerOptions jsonOptions)
     {
-        return TopKCommand.Guard(parsed, "distill inspect", () =>
-        {
-            using var reader = LogitCacheReader.Open(path);
-            var statistics = reader.Statistics();
-            var output = parsed.InvocationConfiguration.Output;
-            output.Write(json ? Json(statistics, jsonOptions) : Format(path, reader.Manifest, statistics));
-            return 0;
-        });
+        using var reader = LogitCacheReader.Open(path, verify);
+        if (verify) reader.VerifyRows();
+        var statistics = reader.Statistics();
+        var output = parsed.InvocationConfiguration.Output;
+        output.Write(json ? Json(statistics, jsonOptions) : Format(path, reader.Manifest, statistics));
+        return 0;
     }
 
     // The snake-case policy would spell LogitDType "logit_d_type"; the manifest calls it "logit_dtype" (and "compute_dtype").

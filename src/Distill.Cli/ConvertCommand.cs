@@ -28,11 +28,12 @@ public static class ConvertCommand
         var padId = new Option<int?>("--pad-id") { Description = "Token id rows are padded with (NeMo uses the tokenizer's eos id)" };
         var teacher = new Option<DirectoryInfo?>("--teacher") { Description = "Take the pad id from this model folder's tokenizer (its eos token)" };
         var drop = new Option<bool>("--drop-remainder") { Description = "Leave out the last examples that do not fill every chunk instead of repeating the first ones" };
-        var command = new Command("nemo-export", "Write a logit cache as NeMo-Aligner KD JSONL chunks") { cache, output, name, chunks, padId, teacher, drop };
-        command.SetAction(result => TopKCommand.Guard(result, "distill convert nemo-export", () =>
+        var noVerify = CommonOptions.NoVerify();
+        var command = new Command("nemo-export", "Write a logit cache as NeMo-Aligner KD JSONL chunks") { cache, output, name, chunks, padId, teacher, drop, noVerify };
+        command.SetAction(result => CliErrors.Run(result, "distill convert nemo-export", () =>
         {
             var pad = result.GetValue(padId) ?? PadFromTeacher(result.GetValue(teacher));
-            using var reader = LogitCacheReader.Open(result.GetValue(cache)!.FullName);
+            using var reader = LogitCacheReader.Open(result.GetValue(cache)!.FullName, verifyChecksums: !result.GetValue(noVerify));
             var exported = NemoJsonl.Export(reader, result.GetValue(output)!.FullName, result.GetValue(name)!, result.GetValue(chunks), pad,
                 result.GetValue(drop) ? NemoRemainder.Drop : NemoRemainder.Repeat);
             var writer = result.InvocationConfiguration.Output;
@@ -58,7 +59,7 @@ public static class ConvertCommand
         var teacher = new Option<DirectoryInfo>("--teacher") { Description = "The teacher that produced the logits (fingerprints, vocabulary, tokenizer)", Required = true };
         var chatFormat = new Option<string?>("--chat-format") { Description = "Built-in chat template the data was rendered with, if not the teacher's own" };
         var command = new Command("nemo-import", "Read NeMo-Aligner KD JSONL chunks into a logit cache") { files, output, teacher, chatFormat };
-        command.SetAction(result => TopKCommand.Guard(result, "distill convert nemo-import", () =>
+        command.SetAction(result => CliErrors.Run(result, "distill convert nemo-import", () =>
         {
             var teacherDir = result.GetValue(teacher)!.FullName;
             var tokenizer = HfTokenizer.Load(teacherDir);

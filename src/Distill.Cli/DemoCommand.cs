@@ -30,16 +30,21 @@ internal static class DemoCommand
         var lrs = new Option<string>("--lrs") { Description = "learning rates of --sweep lr, comma-separated", DefaultValueFactory = _ => "1e-3,3e-3,1e-2", Hidden = true };
         var sample = new Option<string?>("--sample") { Description = "the sample folder (default: samples/ of the source tree, searched upwards)" };
         var steps = new Option<int?>("--steps") { Description = "S, the SFT student's steps (KD+SFT runs 0.7·S and S)" };
+        var online = new Option<bool>("--online")
+        {
+            Description = "instead of the offline demo, GKD's comparison: from an SFT warm start, SFT vs supervised KD (λ = 0) vs on-policy KD (λ = 1) with the live teacher, at equal steps",
+        };
         command.Options.Add(outDir);
         command.Options.Add(full);
         command.Options.Add(sample);
         command.Options.Add(steps);
+        command.Options.Add(online);
         command.Options.Add(seeds);
         command.Options.Add(sweep);
         command.Options.Add(lrs);
         command.Options.Add(regenerate);
         command.Options.Add(initTeacher);
-        command.SetAction(parse =>
+        command.SetAction(parse => CliErrors.Run(parse, "distill demo", () =>
         {
             if (parse.GetValue(regenerate) is { } regenerateRoot)
             {
@@ -82,6 +87,14 @@ internal static class DemoCommand
                 output.Write(DemoReport.Text(sweepRuns));
                 return 0;
             }
+            if (parse.GetValue(online))
+            {
+                var onlineRuns = OnlineDemo.Run(options, output);
+                output.WriteLine();
+                output.Write(OnlineDemo.Report(options, onlineRuns));
+                output.WriteLine($"report: {Path.Combine(options.Out, OnlineDemo.ReportFile)}");
+                return 0;
+            }
             var runs = Demo.Run(options, output);
             output.WriteLine();
             output.Write(DemoReport.Text(runs));
@@ -89,7 +102,7 @@ internal static class DemoCommand
             output.WriteLine(DemoReport.EfficiencyText(runs));
             output.WriteLine($"report: {Path.Combine(options.Out, DemoReport.ReportFile)}, figure: {Path.Combine(options.Out, DemoReport.PlotFile)}");
             return 0;
-        });
+        }));
         return command;
     }
 

@@ -29,11 +29,13 @@ public static class EvalCommand
         var device = new Option<string>("--device") { Description = "cpu, cuda or cuda:N", DefaultValueFactory = _ => "cpu" };
         var dtype = new Option<string>("--dtype") { Description = "Compute dtype of the model(s)", DefaultValueFactory = _ => "fp32" };
         dtype.AcceptOnlyFromAmong("fp32", "bf16");
+        var noVerify = CommonOptions.NoVerify();
+        var maxSeqLen = CommonOptions.MaxSeqLen();
         var command = new Command("eval", "Evaluate a model on held-out conversations: loss, perplexity, accuracy, KL to a teacher, generation")
         {
-            model, data, teacher, cache, generate, json, maxNewTokens, batchSize, chatFormat, device, dtype,
+            model, data, teacher, cache, generate, json, maxNewTokens, batchSize, chatFormat, device, dtype, noVerify, maxSeqLen,
         };
-        command.SetAction(result => TopKCommand.Guard(result, "distill eval", () =>
+        command.SetAction(result => CliErrors.Run(result, "distill eval", () =>
         {
             var metrics = EvalRunner.Run(new EvalOptions
             {
@@ -47,6 +49,8 @@ public static class EvalCommand
                 ChatFormat = result.GetValue(chatFormat),
                 Device = result.GetValue(device)!,
                 DType = result.GetValue(dtype)!,
+                Verify = !result.GetValue(noVerify),
+                MaxSeqLen = result.GetValue(maxSeqLen),
             });
             var output = result.InvocationConfiguration.Output;
             if (result.GetValue(json)) output.WriteLine(JsonSerializer.Serialize(metrics, Json));

@@ -23,25 +23,21 @@ internal static class InspectCommand
     {
         var dir = new Argument<string>("model-dir") { Description = "Hugging Face model folder (config.json, model.safetensors, tokenizer files), or a logit cache folder" };
         var json = new Option<bool>("--json") { Description = "Print the summary as JSON" };
+        var noVerify = CommonOptions.NoVerify();
         var command = new Command("inspect", "Show a model folder's architecture, size, dtype and special tokens without loading its weights; or a logit cache's statistics");
         command.Arguments.Add(dir);
         command.Options.Add(json);
-        command.SetAction(parsed =>
+        command.Options.Add(noVerify);
+        command.SetAction(parsed => CliErrors.Run(parsed, "distill inspect", () =>
         {
-            if (CacheInspection.IsCache(parsed.GetValue(dir)!))
-                return CacheInspection.Run(parsed, parsed.GetValue(dir)!, parsed.GetValue(json), JsonOptions);
-            try
-            {
-                var summary = HfModelInspector.Inspect(parsed.GetValue(dir)!);
-                Console.Out.Write(parsed.GetValue(json) ? JsonSerializer.Serialize(summary, JsonOptions) + "\n" : Format(summary));
-                return 0;
-            }
-            catch (Exception e) when (e is InvalidDataException or NotSupportedException or IOException or UnauthorizedAccessException)
-            {
-                Console.Error.WriteLine($"distill inspect: {e.Message}");
-                return 1;
-            }
-        });
+            var path = parsed.GetValue(dir)!;
+            if (!Directory.Exists(path)) throw new DirectoryNotFoundException($"{path}: folder not found");
+            if (CacheInspection.IsCache(path))
+                return CacheInspection.Run(parsed, path, parsed.GetValue(json), !parsed.GetValue(noVerify), JsonOptions);
+            var summary = HfModelInspector.Inspect(path);
+            parsed.InvocationConfiguration.Output.Write(parsed.GetValue(json) ? JsonSerializer.Serialize(summary, JsonOptions) + "\n" : Format(summary));
+            return 0;
+        }));
         return command;
     }
 
@@ -56,6 +52,7 @@ internal static class InspectCommand
         Line("dtype", $"config {s.ConfigDtype ?? "unset"}; weights {(s.WeightDtypes.Count > 0 ? string.Join(", ", s.WeightDtypes) : "none")} in {s.WeightFiles} file(s)");
         Line("vocab", s.VocabSize.ToString(c));
         Line("layers", s.Layers.ToString(c));
+        if (s.StudentInit is { } made) Line("made from", made);
         Line("hidden", $"{s.HiddenSize} (MLP {s.IntermediateSize})");
         Line("heads", $"{s.AttentionHeads} query, {s.KeyValueHeads} key/value, head_dim {s.HeadDim}");
         Line("tied", s.TiedEmbeddings ? "yes (lm_head shares embed_tokens)" : "no");

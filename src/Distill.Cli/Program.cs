@@ -33,6 +33,7 @@ public static class Program
         root.Subcommands.Add(TopKCommand.Create());
         root.Subcommands.Add(ConvertCommand.Create());
         root.Subcommands.Add(EvalCommand.Create());
+        root.Subcommands.Add(InitStudentCommand.Create());
         return root;
     }
 

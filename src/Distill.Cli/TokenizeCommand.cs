@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using Distill.Models;
 using Distill.Text.Conversations;
 using Distill.Text.Tokenization;
 using Spectre.Console;
@@ -10,8 +11,6 @@ namespace Distill.Cli;
 /// <summary><c>distill tokenize</c>: shows how text or chat data is tokenized and which tokens are trained on.</summary>
 public static class TokenizeCommand
 {
-    private const int MaxReasonsShown = 10;
-
     // Pieces are shown as JSON strings so whitespace is visible; "<|im_end|>" should stay readable.
     private static readonly JsonSerializerOptions Readable = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
@@ -24,12 +23,11 @@ public static class TokenizeCommand
         var json = new Option<bool>("--json") { Description = "One JSON object per example: {\"ids\": [...]} for --text, {\"ids\": [...], \"mask\": [...]} for --data" };
         var limit = new Option<int?>("--limit") { Description = "Stop after this many examples" };
         var chatFormat = new Option<string?>("--chat-format") { Description = "Built-in chat template to use instead of the model's: chatml, llama3, llama2, mistral, zephyr" };
-        var supervise = new Option<string>("--supervise") { Description = "Which assistant turns are trained on", DefaultValueFactory = _ => "all" };
-        supervise.AcceptOnlyFromAmong("all", "last");
-        var maxSeqLen = new Option<int?>("--max-seq-len") { Description = "Cut examples to this many tokens" };
+        var supervise = CommonOptions.Supervise();
+        var maxSeqLen = CommonOptions.MaxSeqLen();
         var format = new Option<string>("--format") { Description = "Layout of the JSONL lines", DefaultValueFactory = _ => "auto" };
         format.AcceptOnlyFromAmong([.. ConversationFormats.ByName.Keys]);
-        var skipBad = new Option<bool>("--skip-bad") { Description = "Skip unusable lines and report them at the end instead of stopping" };
+        var skipBad = CommonOptions.SkipBad();
         var command = new Command("tokenize", "Tokenize text or chat data with a model's tokenizer and chat template, showing the loss mask")
         {
             model, text, data, json, limit, chatFormat, supervise, maxSeqLen, format, skipBad,
@@ -41,27 +39,19 @@ public static class TokenizeCommand
             if (result.GetValue(limit) is < 1)
                 result.AddError("--limit must be at least 1");
         });
-        command.SetAction(result =>
+        command.SetAction(result => CliErrors.Run(result, "distill tokenize", () =>
         {
             var output = result.InvocationConfiguration.Output;
             var error = result.InvocationConfiguration.Error;
-            try
-            {
-                var modelDir = result.GetValue(model)!.FullName;
-                if (result.GetValue(text) is { } input)
-                    return TokenizeText(output, HfTokenizer.Load(modelDir), input, result.GetValue(json));
-                var options = new ExampleOptions(result.GetValue(supervise) == "last" ? Supervise.Last : Supervise.All, result.GetValue(maxSeqLen));
-                var chat = ChatTokenizer.Load(modelDir, result.GetValue(chatFormat), options);
-                var readerOptions = new ConversationReaderOptions(ConversationFormats.ByName[result.GetValue(format)!], result.GetValue(skipBad));
-                var reader = ConversationReader.Open(result.GetValue(data)!.FullName, readerOptions);
-                return TokenizeData(output, error, chat, reader, result.GetValue(json), result.GetValue(limit));
-            }
-            catch (Exception e) when (e is InvalidDataException or IOException or NotSupportedException or ArgumentException or UnauthorizedAccessException)
-            {
-                error.WriteLine($"distill tokenize: {e.Message}");
-                return 1;
-            }
-        });
+            var modelDir = result.GetValue(model)!.FullName;
+            if (result.GetValue(text) is { } input)
+                return TokenizeText(output, HfTokenizer.Load(modelDir), input, result.GetValue(json));
+            var options = new ExampleOptions(CommonOptions.ParseSupervise(result.GetValue(supervise)), ContextLength.Resolve(result.GetValue(maxSeqLen), modelDir));
+            var chat = ChatTokenizer.Load(modelDir, result.GetValue(chatFormat), options);
+            var readerOptions = new ConversationReaderOptions(ConversationFormats.ByName[result.GetValue(format)!], result.GetValue(skipBad));
+            var reader = ConversationReader.Open(result.GetValue(data)!.FullName, readerOptions);
+            return TokenizeData(output, error, chat, reader, result.GetValue(json), result.GetValue(limit));
+        }));
         return command;
     }
 
@@ -82,24 +72,20 @@ public static class TokenizeCommand
     {
         var skipped = new List<BadLine>();
         var examples = chat.InspectAll(reader.Read(), reader.Options.SkipBad ? skipped : null);
-        var count = 0;
+        var (count, truncated) = (0, 0);
         foreach (var inspected in limit is { } n ? examples.Take(n) : examples)
         {
             count++;
+            if (inspected.Example.Truncated) truncated++;
             if (json)
                 output.WriteLine(JsonSerializer.Serialize(new { ids = inspected.Example.InputIds, mask = inspected.Example.LossMask.Select(m => (int)m) }));
             else
                 WriteExample(output, chat.Tokenizer, inspected);
         }
         List<BadLine> bad = [.. reader.Skipped, .. skipped];
-        if (bad.Count > 0)
-        {
-            error.WriteLine($"distill tokenize: skipped {bad.Count} bad line(s):");
-            foreach (var line in bad.OrderBy(b => b.Line).Take(MaxReasonsShown))
-                error.WriteLine($"  {line}");
-            if (bad.Count > MaxReasonsShown)
-                error.WriteLine($"  ... and {bad.Count - MaxReasonsShown} more");
-        }
+        if (bad.Count > 0) error.WriteLine($"distill tokenize: {BadLine.Summary(bad)}");
+        if (truncated > 0)
+            error.WriteLine($"distill tokenize: {truncated} example(s) were longer than --max-seq-len {chat.Options.MaxSeqLen} tokens and were cut to it");
         if (count == 0)
             error.WriteLine($"distill tokenize: {reader.SourceName}: no usable conversation");
         return count == 0 ? 1 : 0;

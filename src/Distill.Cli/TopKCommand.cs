@@ -12,7 +12,6 @@ namespace Distill.Cli;
 /// <summary><c>distill topk</c>: runs a teacher over chat data into a logit cache; <c>distill topk merge</c> joins slices.</summary>
 public static class TopKCommand
 {
-    private const int MaxReasonsShown = 10;
     private static readonly TimeSpan PlainInterval = TimeSpan.FromSeconds(10);
 
     /// <summary>The <c>topk</c> command with its <c>merge</c> subcommand; writes to the invocation's output and error writers.</summary>
@@ -22,7 +21,7 @@ public static class TopKCommand
         var data = new Option<FileInfo>("--data") { Description = "Chat data, JSONL", Required = true };
         var output = new Option<DirectoryInfo>("--out") { Description = "Cache folder to write (a rerun resumes it)", Required = true };
         var topK = new Option<int>("--top-k") { Description = "Teacher entries kept per supervised token", DefaultValueFactory = _ => 100 };
-        var maxSeqLen = new Option<int?>("--max-seq-len") { Description = "Cut examples to this many tokens" };
+        var maxSeqLen = CommonOptions.MaxSeqLen();
         var dtype = new Option<string>("--dtype") { Description = "Teacher compute dtype (logits are taken to fp32 either way)", DefaultValueFactory = _ => "fp32" };
         dtype.AcceptOnlyFromAmong("fp32", "bf16");
         var logitDType = new Option<string>("--logit-dtype") { Description = "Storage dtype of the cached logits", DefaultValueFactory = _ => "f32" };
@@ -30,18 +29,18 @@ public static class TopKCommand
         var batchTokens = new Option<long>("--batch-tokens") { Description = "Padded tokens per forward pass (examples are batched by length)", DefaultValueFactory = _ => 8192 };
         var shard = new Option<string?>("--shard") { Description = "Compute only slice I of N (0-based) of the examples, e.g. 0/4; the last slice to finish merges the cache" };
         var chatFormat = new Option<string?>("--chat-format") { Description = "Built-in chat template to use instead of the teacher's: chatml, llama3, llama2, mistral, zephyr" };
-        var supervise = new Option<string>("--supervise") { Description = "Which assistant turns are targets", DefaultValueFactory = _ => "all" };
-        supervise.AcceptOnlyFromAmong("all", "last");
+        var supervise = CommonOptions.Supervise();
         var format = new Option<string>("--format") { Description = "Layout of the JSONL lines", DefaultValueFactory = _ => "auto" };
         format.AcceptOnlyFromAmong([.. ConversationFormats.ByName.Keys]);
-        var skipBad = new Option<bool>("--skip-bad") { Description = "Skip unusable lines and report them at the end instead of stopping" };
+        var skipBad = CommonOptions.SkipBad();
         var device = new Option<string>("--device") { Description = "cpu, cuda or cuda:N", DefaultValueFactory = _ => "cpu" };
-        var command = new Command("topk", "Run a teacher over chat data and cache its top-K logits for every supervised token")
+        var command = new Command("topk", "Run a teacher over chat data and cache its top-K logits for every supervised token. " +
+            "Ctrl-C or SIGTERM keeps the complete shards (rerun to resume) and exits 130 or 143; any error exits 1")
         {
             teacher, data, output, topK, maxSeqLen, dtype, logitDType, batchTokens, shard, chatFormat, supervise, format, skipBad, device,
         };
         command.Subcommands.Add(CreateMerge());
-        command.SetAction((result, cancel) => Task.FromResult(Guard(result, "distill topk", () =>
+        command.SetAction(result => CliErrors.Run(result, "distill topk", () =>
         {
             var options = new TopKOptions
             {
@@ -55,13 +54,14 @@ public static class TopKCommand
                 BatchTokens = result.GetValue(batchTokens),
                 Slice = result.GetValue(shard) is { } s ? CacheSlice.Parse(s) : null,
                 ChatFormat = result.GetValue(chatFormat),
-                Supervise = result.GetValue(supervise) == "last" ? Supervise.Last : Supervise.All,
+                Supervise = CommonOptions.ParseSupervise(result.GetValue(supervise)),
                 Format = ConversationFormats.ByName[result.GetValue(format)!],
                 SkipBad = result.GetValue(skipBad),
                 Device = result.GetValue(device)!,
             };
-            return Run(options, result.InvocationConfiguration.Output, result.InvocationConfiguration.Error, cancel);
-        })));
+            using var signals = new Signals("distill topk", result.InvocationConfiguration.Error, "stopping after the shard being written");
+            return Run(options, result.InvocationConfiguration.Output, result.InvocationConfiguration.Error, signals.Token);
+        }, Interrupted));
         return command;
     }
 
@@ -69,7 +69,7 @@ public static class TopKCommand
     {
         var cache = new Argument<DirectoryInfo>("cache") { Description = "Cache folder holding the part manifests of every slice" };
         var command = new Command("merge", "Join the slices of a sharded topk run into one cache (manifest.json)") { cache };
-        command.SetAction(result => Guard(result, "distill topk merge", () =>
+        command.SetAction(result => CliErrors.Run(result, "distill topk merge", () =>
         {
             var manifest = TopKRunner.Merge(result.GetValue(cache)!.FullName);
             result.InvocationConfiguration.Output.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -79,24 +79,7 @@ public static class TopKCommand
         return command;
     }
 
-    /// <summary>Runs <paramref name="body"/>, turning expected failures into one line on the error writer and exit code 1.</summary>
-    internal static int Guard(ParseResult result, string name, Func<int> body)
-    {
-        try
-        {
-            return body();
-        }
-        catch (OperationCanceledException)
-        {
-            result.InvocationConfiguration.Error.WriteLine($"{name}: interrupted; rerun the same command to resume after the complete shards");
-            return 130;
-        }
-        catch (Exception e) when (e is InvalidDataException or IOException or NotSupportedException or ArgumentException or UnauthorizedAccessException)
-        {
-            result.InvocationConfiguration.Error.WriteLine($"{name}: {e.Message}");
-            return 1;
-        }
-    }
+    private const string Interrupted = "interrupted; rerun the same command to resume after the complete shards";
 
     private static int Run(TopKOptions options, TextWriter output, TextWriter error, CancellationToken cancel)
     {
@@ -105,7 +88,9 @@ public static class TopKCommand
             result = RunWithBar(options, cancel);
         else
             result = TopKRunner.Run(options, new PlainProgress(output), cancel);
-        ReportSkipped(error, result.Skipped);
+        if (result.Skipped.Count > 0) error.WriteLine($"distill topk: {BadLine.Summary(result.Skipped)}");
+        if (result.ExamplesTruncated > 0)
+            error.WriteLine($"distill topk: {result.ExamplesTruncated} example(s) were longer than --max-seq-len {result.MaxSeqLen} tokens and were cut to it");
         var resumed = result.ExamplesResumed > 0 ? $" ({result.ExamplesResumed} already complete)" : "";
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"distill topk: {result.ExamplesComputed} examples computed{resumed}; {options.Output}: {(result.Whole ? $"complete, {result.Manifest.ExampleCount} examples" : "slice done")}"));
@@ -130,14 +115,6 @@ public static class TopKCommand
                 result = TopKRunner.Run(options, progress, cancel);
             });
         return result!;
-    }
-
-    private static void ReportSkipped(TextWriter error, IReadOnlyList<BadLine> skipped)
-    {
-        if (skipped.Count == 0) return;
-        error.WriteLine($"distill topk: skipped {skipped.Count} bad line(s):");
-        foreach (var line in skipped.Take(MaxReasonsShown)) error.WriteLine($"  {line}");
-        if (skipped.Count > MaxReasonsShown) error.WriteLine($"  ... and {skipped.Count - MaxReasonsShown} more");
     }
 
     // Progress<T> would post to the thread pool; these report on the runner's thread, in order.

@@ -15,12 +15,21 @@ public static class TrainCommand
         ("--lr", "optimizer.lr", "peak learning rate"),
         ("--global-batch", "trainer.global_batch", "examples per optimizer step"),
         ("--micro-batch", "trainer.micro_batch", "examples per forward pass (divides the global batch)"),
-        ("--kd-loss", "objective.kd_loss", "fwd_kl | bwd_kl | tail_fwd_kl | tail_bwd_kl | jsd"),
+        ("--kd-loss", "objective.kd_loss", "fwd_kl | bwd_kl | tail_fwd_kl | tail_bwd_kl | jsd | sampled_rkl (on-policy, needs a live teacher)"),
+        ("--beta", "objective.beta", "jsd interpolation: 0 = forward KL(T||S), 1 = reverse KL(S||T)"),
+        ("--teacher", "model.teacher", "a live teacher's Hugging Face folder (online KD on JSONL data, instead of a cache)"),
+        ("--teacher-dtype", "model.teacher_dtype", "the live teacher's dtype: float32 | bfloat16 (default: --dtype)"),
+        ("--teacher-top-k", "model.teacher_top_k", "the live teacher answers with its top-K, computed on the fly (default: full vocabulary)"),
         ("--kd-weight", "objective.kd_weight", "weight of the KD term (0 = SFT baseline)"),
         ("--sft-weight", "objective.sft_weight", "weight of the cross-entropy term"),
         ("--logits-scale", "objective.logits_scale", "student logit scale"),
         ("--target-logits-scale", "objective.target_logits_scale", "teacher logit scale"),
         ("--top-k", "data.top_k", "use the first K of the cache's K"),
+        ("--lambda", "online.lambda", "on-policy fraction: of each global batch, the share of completions the student samples itself (needs --teacher)"),
+        ("--max-new-tokens", "online.max_new_tokens", "longest sampled completion"),
+        ("--gen-temperature", "online.gen_temperature", "sampling temperature (0 = greedy)"),
+        ("--gen-top-p", "online.gen_top_p", "nucleus sampling mass"),
+        ("--gen-top-k", "online.gen_top_k", "sample among the K most likely tokens (0 = off)"),
         ("--temperature", "objective.temperature", "KD temperature"),
         ("--seed", "trainer.seed", "data-order seed"),
         ("--val-data", "data.val_data", "held-out cache or JSONL"),
@@ -28,72 +37,64 @@ public static class TrainCommand
         ("--save-interval", "trainer.save_interval", "checkpoint every N steps"),
         ("--device", "model.device", "cpu | cuda | cuda:N"),
         ("--dtype", "model.dtype", "float32 | bfloat16 (fp32 master weights)"),
+        ("--max-skipped-fraction", "trainer.max_skipped_fraction", "with --skip-nonfinite, stop once more than this fraction of the steps was skipped (default 0.1)"),
     ];
+
+    private const string Interrupted = "interrupted; the checkpoint in the output folder's checkpoints/ holds the last completed step (rerun with --resume)";
 
     /// <summary>The <c>train</c> command; a progress bar on a terminal, plain lines to the invocation's output otherwise.</summary>
     public static Command Create()
     {
         var student = new Option<string>("--student") { Description = "the student's Hugging Face folder", Required = true };
-        var data = new Option<string>("--data") { Description = "logit cache folder (KD + SFT) or tokenized JSONL (plain SFT)", Required = true };
+        var data = new Option<string>("--data") { Description = "logit cache folder (KD + SFT) or JSONL (plain SFT, or online KD with --teacher)", Required = true };
         var outDir = new Option<string>("--out") { Description = "output folder", Required = true };
-        var recipe = new Option<string?>("--config") { Description = "YAML recipe (sections model, data, objective, optimizer, trainer)" };
+        var recipe = new Option<string?>("--config") { Description = "YAML recipe (sections model, data, objective, online, optimizer, trainer)" };
         var set = new Option<string[]>("--set") { Description = "override any recipe key: key=value (repeatable)", AllowMultipleArgumentsPerToken = false };
         var resume = new Option<bool>("--resume") { Description = "continue from the newest checkpoint in --out" };
         var skip = new Option<bool>("--skip-nonfinite") { Description = "skip and count non-finite steps instead of stopping" };
+        var seqKd = new Option<bool>("--seq-kd") { Description = "completions not sampled by the student are sampled by the teacher (sequence-level KD)" };
+        var overwrite = new Option<bool>("--overwrite") { Description = "replace a previous run's final/ and metrics in --out (a folder with checkpoints needs --resume or another folder)" };
+        var (maxSeqLen, skipBad, supervise, noVerify) = (CommonOptions.MaxSeqLen(), CommonOptions.SkipBad(), CommonOptions.Supervise(), CommonOptions.NoVerify());
         var flags = Flags.Select(f => (Option: new Option<string?>(f.Flag) { Description = f.Help }, f.Key)).ToArray();
 
-        var command = new Command("train", "Train a student with KD + SFT from a logit cache (or plain SFT from tokenized JSONL)");
-        foreach (var option in new Option[] { student, data, outDir, recipe, set, resume, skip }.Concat(flags.Select(f => f.Option)))
+        var command = new Command("train", "Train a student with KD + SFT from a logit cache or a live teacher (or plain SFT from JSONL). " +
+            "Ctrl-C or SIGTERM saves a checkpoint after the current step, then exits 130 or 143; any error exits 1");
+        foreach (var option in new Option[] { student, data, outDir, recipe, set, resume, skip, seqKd, overwrite, maxSeqLen, skipBad, supervise, noVerify }.Concat(flags.Select(f => f.Option)))
             command.Options.Add(option);
-        command.SetAction(parse =>
+        command.SetAction(parse => CliErrors.Run(parse, "distill train", () =>
         {
-            var overrides = new List<string>
+            // (option, key=value): a bad value is reported against the option the user typed.
+            var overrides = new List<(string Where, string Assignment)>
             {
-                "model.student=" + parse.GetValue(student), "data.path=" + parse.GetValue(data), "trainer.out=" + parse.GetValue(outDir),
+                ("--student", "model.student=" + parse.GetValue(student)), ("--data", "data.path=" + parse.GetValue(data)),
+                ("--out", "trainer.out=" + parse.GetValue(outDir)),
             };
-            overrides.AddRange(flags.Where(f => parse.GetValue(f.Option) is not null).Select(f => $"{f.Key}={parse.GetValue(f.Option)}"));
-            if (parse.GetValue(resume)) overrides.Add("trainer.resume=true");
-            if (parse.GetValue(skip)) overrides.Add("trainer.skip_nonfinite=true");
-            overrides.AddRange(parse.GetValue(set) ?? []);
-            return Execute(parse.GetValue(recipe), overrides, parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error);
-        });
+            overrides.AddRange(flags.Where(f => parse.GetValue(f.Option) is not null).Select(f => (f.Option.Name, $"{f.Key}={parse.GetValue(f.Option)}")));
+            if (parse.GetValue(resume)) overrides.Add(("--resume", "trainer.resume=true"));
+            if (parse.GetValue(skip)) overrides.Add(("--skip-nonfinite", "trainer.skip_nonfinite=true"));
+            if (parse.GetValue(seqKd)) overrides.Add(("--seq-kd", "online.seq_kd=true"));
+            if (parse.GetValue(overwrite)) overrides.Add(("--overwrite", "trainer.overwrite=true"));
+            if (parse.GetValue(maxSeqLen) is { } length) overrides.Add(("--max-seq-len", $"data.max_seq_len={length}"));
+            if (parse.GetValue(skipBad)) overrides.Add(("--skip-bad", "data.skip_bad=true"));
+            if (parse.GetResult(supervise) is { Implicit: false }) overrides.Add(("--supervise", $"data.supervise={parse.GetValue(supervise)}"));
+            if (parse.GetValue(noVerify)) overrides.Add(("--no-verify", "data.verify=false"));
+            overrides.AddRange((parse.GetValue(set) ?? []).Select(s => ("--set", s)));
+            using var signals = new Signals("distill train", parse.InvocationConfiguration.Error, "saving a checkpoint after the current step…");
+            return Execute(parse.GetValue(recipe), overrides, parse.InvocationConfiguration.Output, signals.Token);
+        }, Interrupted));
         return command;
     }
 
-    private static int Execute(string? recipe, List<string> overrides, TextWriter output, TextWriter error)
+    private static int Execute(string? recipe, List<(string Where, string Assignment)> overrides, TextWriter output, CancellationToken cancel)
     {
-        using var cancel = new CancellationTokenSource();
-        ConsoleCancelEventHandler onCancel = (_, e) =>
-        {
-            e.Cancel = true;
-            cancel.Cancel();
-            error.WriteLine("distill train: interrupt received; saving a checkpoint after the current step…");
-        };
-        Console.CancelKeyPress += onCancel;
-        try
-        {
-            var config = TrainConfigYaml.Override(recipe is null ? TrainConfig.Default : TrainConfigYaml.Load(recipe), overrides);
-            config.Validate();
-            var terminal = ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected;
-            var result = terminal ? RunWithProgressBar(config, cancel.Token) : RunPlain(config, output, cancel.Token);
-            output.WriteLine($"distill train: {result.Steps} steps, final loss {Format(result.FinalLoss)}" +
-                (result.SkippedSteps > 0 ? $", {result.SkippedSteps} skipped" : "") + $"; student saved to {result.ModelDirectory}");
-            return 0;
-        }
-        catch (OperationCanceledException)
-        {
-            error.WriteLine("distill train: interrupted; the checkpoint in the output folder's checkpoints/ holds the last step (rerun with --resume)");
-            return 130;
-        }
-        catch (Exception e) when (e is InvalidDataException or NonFiniteLossException or IOException or NotSupportedException or ArgumentException)
-        {
-            error.WriteLine($"distill train: {e.Message}");
-            return 1;
-        }
-        finally
-        {
-            Console.CancelKeyPress -= onCancel;
-        }
+        var config = recipe is null ? TrainConfig.Default : TrainConfigYaml.Load(recipe);
+        foreach (var (where, assignment) in overrides) config = TrainConfigYaml.Override(config, [assignment], where);
+        config.Validate();
+        var terminal = ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected;
+        var result = terminal ? RunWithProgressBar(config, cancel) : RunPlain(config, output, cancel);
+        output.WriteLine($"distill train: {result.Steps} steps, final loss {Format(result.FinalLoss)}" +
+            (result.SkippedSteps > 0 ? $", {result.SkippedSteps} skipped" : "") + $"; student saved to {result.ModelDirectory}");
+        return 0;
     }
 
     private static TrainResult RunPlain(TrainConfig config, TextWriter output, CancellationToken token) =>
@@ -123,7 +124,8 @@ public static class TrainCommand
         if (p.Message is not null) return p.Message;
         if (p.Validation is { } v)
             return $"step {p.Step}/{p.Steps} validation: loss {Format(v.Loss)} kd {Format(v.Kd)} sft {Format(v.Sft)} " +
-                   $"acc {Format(v.Accuracy)}" + (v.Top1Agreement is { } a ? $" top1 {Format(a)}" : "");
+                   $"acc {Format(v.Accuracy)}" + (v.Top1Agreement is { } a ? $" top1 {Format(a)}" : "") +
+                   (v.OwnReverseKl is { } r ? $" own-answer rkl {Format(r)}" : "") + (v.AnswerAccuracy is { } c ? $" answers {Format(c)}" : "");
         return $"step {p.Step}/{p.Steps} loss {Format(p.Loss)} kd {Format(p.Kd)} sft {Format(p.Sft)} " +
                $"lr {p.Lr.ToString("0.###e+0", CultureInfo.InvariantCulture)} tok/s {p.TokensPerSecond.ToString("F0", CultureInfo.InvariantCulture)} " +
                $"|g| {Format(p.GradNorm)}";

@@ -32,4 +32,10 @@ public sealed record EvalOptions
 
     /// <summary>fp32 or bf16 (<c>--dtype</c>).</summary>
     public string DType { get; init; } = "fp32";
+
+    /// <summary>Compare the cache's shard checksums with its manifest when it is opened (off: <c>--no-verify</c>).</summary>
+    public bool Verify { get; init; } = true;
+
+    /// <summary>Cut held-out examples to this many tokens (<c>--max-seq-len</c>); null uses the model's max_position_embeddings.</summary>
+    public int? MaxSeqLen { get; init; }
 }

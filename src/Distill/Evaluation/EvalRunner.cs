@@ -20,7 +20,7 @@ public static class EvalRunner
         if (!File.Exists(o.Data)) throw new FileNotFoundException($"{o.Data}: held-out data not found", o.Data);
         var device = Devices.Parse(o.Device);
         var dtype = Devices.ParseComputeDType(o.DType);
-        var chat = ChatTokenizer.Load(o.Model, o.ChatFormat);
+        var chat = ChatTokenizer.Load(o.Model, o.ChatFormat, new ExampleOptions(MaxSeqLen: ContextLength.Resolve(o.MaxSeqLen, o.Model)));
         var conversations = ConversationReader.Open(o.Data).Read().ToList();
         var examples = chat.BuildAll(conversations).Select(e => new TrainingExample(e.InputIds, e.LossMask)).ToList();
         if (examples.Count == 0) throw new InvalidDataException($"{o.Data}: no conversations");
@@ -36,7 +36,7 @@ public static class EvalRunner
     {
         if (o.Cache is not null)
         {
-            using var cache = new CacheExampleSource(o.Cache, null);
+            using var cache = new CacheExampleSource(o.Cache, null, o.Verify);
             StudentCompatibility.Check(student.Config, o.Model, cache);
             return Evaluator.Run(student, examples, cache, o.BatchSize);
         }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Distill.Losses;
 using Distill.Models;
+using Distill.Teachers;
 using Distill.Training;
 
 namespace Distill.Evaluation;
@@ -26,7 +27,8 @@ public static class Evaluator
     {
         CheckSizes(examples.Count, microBatch, chunkSize);
         using var source = new InMemoryExampleSource("held-out data", examples);
-        var v = Validator.Run(student, source, teacher is null ? KdObjective.SftOnly : MeasureKl, microBatch, chunkSize, teacher);
+        using var live = teacher is null ? null : new ModelTeacher(teacher);
+        var v = Validator.Run(student, source, teacher is null ? KdObjective.SftOnly : MeasureKl, microBatch, chunkSize, live);
         return teacher is null
             ? Result(examples.Count, v.Tokens, v.Sft, v.Accuracy, null, null, null)
             : Result(examples.Count, v.Tokens, v.Sft, v.Accuracy, v.Kd, "full", v.Top1Agreement);
@@ -43,7 +45,8 @@ public static class Evaluator
     {
         CheckSizes(examples.Count, microBatch, chunkSize);
         CheckSameExamples(examples, cache);
-        var v = Validator.Run(student, cache, MeasureKl, microBatch, chunkSize);
+        using var cached = new CachedTeacher(cache);
+        var v = Validator.Run(student, cache, MeasureKl, microBatch, chunkSize, cached);
         return Result(examples.Count, v.Tokens, v.Sft, v.Accuracy, v.Kd, string.Create(CultureInfo.InvariantCulture, $"top-{cache.TopK}"), v.Top1Agreement);
     }
 

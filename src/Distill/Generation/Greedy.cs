@@ -1,10 +1,9 @@
 using Distill.Models;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Distill.Generation;
 
-/// <summary>Greedy decoding with a <see cref="KvCache"/>: one forward pass over the prompt, then one per new token.</summary>
+/// <summary>Greedy decoding of one prompt: <see cref="Sampler"/> at temperature 0.</summary>
 public static class Greedy
 {
     /// <summary>
@@ -16,37 +15,20 @@ public static class Greedy
     {
         ArgumentOutOfRangeException.ThrowIfNegative(maxNewTokens);
         if (prompt.Count == 0) throw new ArgumentException("the prompt holds no tokens", nameof(prompt));
-        var tokens = new List<int>();
-        if (maxNewTokens == 0) return new GenerationResult([], false);
-        using var noGrad = no_grad();
-        using var cache = new KvCache(model.Config.NumHiddenLayers);
-        var next = Step(model, cache, prompt);
-        while (true)
-        {
-            if (eosIds.Contains(next)) return new GenerationResult([.. tokens], true);
-            tokens.Add(next);
-            if (tokens.Count == maxNewTokens) return new GenerationResult([.. tokens], false);
-            next = Step(model, cache, [next]);
-        }
+        return Sampler.Sample(model, [prompt.ToArray()], SamplingOptions.Greedy(maxNewTokens, eosIds), random: null)[0];
     }
 
     /// <summary>
     /// Runs <paramref name="ids"/> after what <paramref name="cache"/> holds and returns the last position's logits
     /// [V] as fp32, in the caller's dispose scope.
     /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="ids"/> is empty or holds ids outside the vocabulary.</exception>
     public static Tensor NextLogits(LlamaForCausalLM model, KvCache cache, IReadOnlyList<int> ids)
     {
+        if (ids.Count == 0 || ids.Any(i => i < 0 || i >= model.Config.VocabSize))
+            throw new ArgumentException($"ids must be 1 or more token ids in [0, {model.Config.VocabSize})", nameof(ids));
         using var scope = NewDisposeScope();
         var input = tensor(ids.Select(i => (long)i).ToArray(), device: model.Device).unsqueeze(0); // [1, T]
-        var hidden = model.Forward(new CausalLMInput { InputIds = input, ComputeLogits = false, Cache = cache }).LastHiddenState;
-        var last = hidden[0, -1];                                                                  // [H]
-        // Only the last position's logits are needed: one [V] row instead of [T, V] for the prompt.
-        return nn.functional.linear(last, model.LmHeadWeight).to_type(ScalarType.Float32).MoveToOuterDisposeScope();
-    }
-
-    private static int Step(LlamaForCausalLM model, KvCache cache, IReadOnlyList<int> ids)
-    {
-        using var scope = NewDisposeScope();
-        return (int)NextLogits(model, cache, ids).argmax().item<long>();
+        return Sampler.LastLogits(model, cache, input, null)[0].MoveToOuterDisposeScope();
     }
 }

@@ -43,6 +43,25 @@ public sealed class KvCache : IDisposable
         return (_keys[layer]!, _values[layer]!);
     }
 
+    /// <summary>
+    /// Keeps only batch rows <paramref name="rows"/> (in that order) of every layer, so finished sequences stop costing
+    /// attention and cache copies: one gather per layer, O(cache size), paid only when a row finishes.
+    /// </summary>
+    public void KeepRows(IReadOnlyList<long> rows)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        Tensor? index = null;
+        for (var i = 0; i < Layers; i++)
+        {
+            if (_keys[i] is null) continue;
+            index ??= tensor(rows.ToArray(), device: _keys[i]!.device);
+            _keys[i] = Replace(_keys[i]!, _keys[i]!.index_select(0, index));
+            _values[i] = Replace(_values[i]!, _values[i]!.index_select(0, index));
+        }
+    }
+
     /// <summary>Frees every cached tensor.</summary>
     public void Dispose()
     {
@@ -54,6 +73,13 @@ public sealed class KvCache : IDisposable
             _values[i]?.Dispose();
             _keys[i] = _values[i] = null;
         }
+    }
+
+    private static Tensor Replace(Tensor old, Tensor kept)
+    {
+        kept.DetachFromDisposeScope();
+        old.Dispose();
+        return kept;
     }
 
     private static Tensor Grow(Tensor? old, Tensor added)

@@ -86,23 +86,40 @@ public sealed class CacheExample
         return null;
     }
 
+    /// <summary>
+    /// How far below 0 a stored log-sum-exp may fall. In exact arithmetic log Σ exp(logit − max) ≥ log 1 = 0; a teacher
+    /// computing in bf16, or NeMo's exporter, can round a near-one-hot row to a hair below 0.
+    /// </summary>
+    internal const float LogSumExpTolerance = 1e-3f;
+
     /// <summary>Checks the per-row invariants of max-subtracted, descending top-K rows; messages number rows from <paramref name="firstRow"/>.</summary>
     internal static string? CheckRows(int topK, ReadOnlySpan<int> ids, ReadOnlySpan<float> logits, ReadOnlySpan<float> logSumExp, long firstRow = 0)
     {
         for (var i = 0; i < logSumExp.Length; i++)
         {
-            var r = i + firstRow;
-            var row = logits.Slice(i * topK, topK);
-            if (row[0] != 0f) return $"row {r}: topk_logits[0] is {row[0]} (expected 0: logits are max-subtracted)";
-            for (var k = 0; k < topK; k++)
-            {
-                if (!float.IsFinite(row[k])) return $"row {r}: topk_logits[{k}] is not finite";
-                if (k > 0 && row[k] > row[k - 1]) return $"row {r}: topk_logits are not descending at column {k}";
-                if (ids[i * topK + k] < 0) return $"row {r}: topk_ids[{k}] is negative";
-            }
-            if (!float.IsFinite(logSumExp[i]) || logSumExp[i] < 0f)
-                return $"row {r}: logsumexp is {logSumExp[i]} (expected finite and ≥ 0)";
+            var error = CheckRow(ids.Slice(i * topK, topK), logits.Slice(i * topK, topK), logSumExp[i], int.MaxValue);
+            if (error is not null) return $"row {i + firstRow}: {error}";
         }
+        return null;
+    }
+
+    /// <summary>
+    /// The invariants of one row (column 0 is 0, logits finite and descending, ids in [0, <paramref name="vocabSize"/>),
+    /// log-sum-exp finite and ≥ 0 within <see cref="LogSumExpTolerance"/>); the reason, or null. The one row check used
+    /// by the writer, by <see cref="LogitCacheReader.Verify"/> and by every row <see cref="LogitCacheReader.LoadTopK"/> loads.
+    /// </summary>
+    internal static string? CheckRow(ReadOnlySpan<int> ids, ReadOnlySpan<float> logits, float logSumExp, int vocabSize)
+    {
+        if (logits[0] != 0f) return $"topk_logits[0] is {logits[0]} (expected 0: logits are max-subtracted)";
+        for (var k = 0; k < logits.Length; k++)
+        {
+            if (!float.IsFinite(logits[k])) return $"topk_logits[{k}] is not finite";
+            if (k > 0 && logits[k] > logits[k - 1]) return $"topk_logits are not descending at column {k}";
+            if (ids[k] < 0) return $"topk_ids[{k}] is negative";
+            if (ids[k] >= vocabSize) return $"topk_ids[{k}] = {ids[k]} is outside the teacher vocabulary of {vocabSize} (manifest teacher.vocab_size)";
+        }
+        if (!float.IsFinite(logSumExp) || logSumExp < -LogSumExpTolerance)
+            return $"logsumexp is {logSumExp} (expected finite and ≥ 0)";
         return null;
     }
 }

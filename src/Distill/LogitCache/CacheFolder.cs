@@ -13,6 +13,34 @@ public static class CacheFolder
     public static string PartManifestFileName(CacheSlice slice) =>
         string.Create(CultureInfo.InvariantCulture, $"manifest.part-{slice.Index}-of-{slice.Count}.json");
 
+    /// <summary>
+    /// Creates <paramref name="directory"/> if needed and proves it writable by creating and deleting a probe file, so a
+    /// read-only destination fails before any compute. Returns whether the folder was created here.
+    /// </summary>
+    /// <exception cref="IOException">Not writable; names the folder and the reason.</exception>
+    public static bool CheckWritable(string directory)
+    {
+        var created = !Directory.Exists(directory);
+        try
+        {
+            Directory.CreateDirectory(directory);
+            var probe = Path.Combine(directory, $".distill-write-probe-{Guid.NewGuid():N}");
+            File.WriteAllBytes(probe, []);
+            File.Delete(probe);
+        }
+        catch (Exception e) when (e is UnauthorizedAccessException or IOException)
+        {
+            throw new IOException($"{directory}: the output folder is not writable ({e.Message})", e);
+        }
+        return created;
+    }
+
+    /// <summary>Deletes <paramref name="directory"/> when it holds nothing (a run that failed before writing anything).</summary>
+    public static void RemoveIfEmpty(string directory)
+    {
+        if (Directory.Exists(directory) && !Directory.EnumerateFileSystemEntries(directory).Any()) Directory.Delete(directory);
+    }
+
     /// <summary>Lower-case hex SHA-256 of a file's bytes.</summary>
     public static string HashFile(string path)
     {

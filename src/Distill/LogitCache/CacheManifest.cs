@@ -211,6 +211,8 @@ public sealed record CacheManifest
         if (ComputeDType is not null && !ComputeDTypes.IsKnown(ComputeDType))
             return $"compute_dtype: expected {ComputeDTypes.Fp32} or {ComputeDTypes.Bf16}, got \"{ComputeDType}\"";
         if (BatchTokens < 1) return $"batch_tokens: must be ≥ 1, got {BatchTokens}";
+        if (!IsHash(TokenizerFingerprint))
+            return $"tokenizer_fingerprint: expected 64 hex digits (optionally after \"sha256:\"), got \"{Cut(TokenizerFingerprint)}\"";
         if (Data.Sha256.Length != 64 || !Data.Sha256.All(Uri.IsHexDigit)) return "data.sha256: not 64 hex digits";
         if (Data.Size < 0) return $"data.size: must be ≥ 0, got {Data.Size}";
         if (MaxSeqLen < 1) return $"max_seq_len: must be ≥ 1, got {MaxSeqLen}";
@@ -219,6 +221,16 @@ public sealed record CacheManifest
             return $"slice: index {Slice.Index} of {Slice.Count} is out of range";
         return ValidateShards();
     }
+
+    // The tokenizer's fingerprint is compared with the student's before training; one that is not a hash would make that
+    // comparison impossible, so it is refused rather than skipped.
+    private static bool IsHash(string text)
+    {
+        var hex = text.StartsWith("sha256:", StringComparison.Ordinal) ? text["sha256:".Length..] : text;
+        return hex.Length == 64 && hex.All(Uri.IsHexDigit);
+    }
+
+    private static string Cut(string text) => text.Length <= MaxValueChars ? text : text[..MaxValueChars] + "…";
 
     private string? ValidateShards()
     {

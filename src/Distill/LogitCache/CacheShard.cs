@@ -91,6 +91,9 @@ internal sealed class CacheShard : IDisposable
 
     private static InvalidDataException Error(string path, string tensor, string reason) => new($"{path}: tensor '{tensor}': {reason}");
 
+    /// <summary>The shard row of local example <paramref name="local"/>'s first supervised target.</summary>
+    public long FirstRow(int local) => _rowStarts[local];
+
     /// <summary>A view of local example <paramref name="local"/> over the mapping.</summary>
     public CacheExampleView View(long globalIndex, int local, int width)
     {

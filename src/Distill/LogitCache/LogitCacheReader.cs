@@ -4,8 +4,9 @@ using TorchSharp;
 namespace Distill.LogitCache;
 
 /// <summary>
-/// Reads a cache folder: validates <c>manifest.json</c>, maps every shard and checks its tensors against the manifest.
-/// Examples are read by global index as views over the mapped files; <see cref="LoadTopK"/> copies rows into tensors once.
+/// Reads a cache folder: validates <c>manifest.json</c>, verifies each shard's SHA-256 (unless told not to), maps every
+/// shard and checks its tensors against the manifest. Examples are read by global index as views over the mapped files;
+/// <see cref="LoadTopK"/> copies rows into tensors once and checks the value invariants of every row it copies.
 /// </summary>
 public sealed class LogitCacheReader : IDisposable
 {
@@ -32,8 +33,12 @@ public sealed class LogitCacheReader : IDisposable
     /// <summary>K as stored.</summary>
     public int TopK => Manifest.TopK;
 
-    /// <summary>Opens <paramref name="directory"/>; <see cref="InvalidDataException"/> names the file and the problem.</summary>
-    public static LogitCacheReader Open(string directory)
+    /// <summary>
+    /// Opens <paramref name="directory"/>; <see cref="InvalidDataException"/> names the file and the problem. With
+    /// <paramref name="verifyChecksums"/> each shard's SHA-256 is compared with the manifest's up front, before the shard is
+    /// mapped: one sequential read of the whole cache at open (docs/FORMAT.md, "Verification").
+    /// </summary>
+    public static LogitCacheReader Open(string directory, bool verifyChecksums = true)
     {
         var manifestPath = Path.Combine(directory, CacheFolder.ManifestFileName);
         if (!File.Exists(manifestPath) && System.IO.Directory.Exists(directory)
@@ -45,7 +50,11 @@ public sealed class LogitCacheReader : IDisposable
         var shards = new List<CacheShard>();
         try
         {
-            foreach (var entry in manifest.Shards) shards.Add(CacheShard.Open(directory, entry, manifest));
+            foreach (var entry in manifest.Shards)
+            {
+                if (verifyChecksums) VerifyChecksum(Path.Combine(directory, entry.File), entry);
+                shards.Add(CacheShard.Open(directory, entry, manifest));
+            }
         }
         catch
         {
@@ -60,15 +69,23 @@ public sealed class LogitCacheReader : IDisposable
     {
         if (index < 0 || index >= ExampleCount)
             throw new ArgumentOutOfRangeException(nameof(index), $"example {index} is outside [0, {ExampleCount})");
+        var (shard, local) = Locate(index);
+        return shard.View(index, local, k ?? TopK);
+    }
+
+    private (CacheShard Shard, int Local) Locate(long index)
+    {
         var s = Array.BinarySearch(_firstExamples, index);
         if (s < 0) s = ~s - 1;
         var shard = _shards[s];
-        return shard.View(index, (int)(index - shard.Entry.FirstExample), k ?? TopK);
+        return (shard, (int)(index - shard.Entry.FirstExample));
     }
 
     /// <summary>
     /// The rows of <paramref name="examples"/> (in that order) narrowed to <paramref name="k"/> columns, copied once from
-    /// the mapping into new tensors (ids widened to int64, logits to float32 during that copy).
+    /// the mapping into new tensors (ids widened to int64, logits to float32 during that copy). Every copied row is checked
+    /// (<see cref="CacheExample.CheckRow"/>, ids against the manifest's teacher vocabulary) while it is still on the host,
+    /// so the check costs no device sync; <see cref="InvalidDataException"/> names the shard, its row and the example.
     /// </summary>
     public TopKBatch LoadTopK(IReadOnlyList<long> examples, int? k = null)
     {
@@ -90,13 +107,18 @@ public sealed class LogitCacheReader : IDisposable
         var row = 0;
         foreach (var index in examples)
         {
-            var view = Example(index, width);
+            var (shard, local) = Locate(index);
+            var view = shard.View(index, local, width);
             for (var r = 0; r < view.Rows; r++, row++)
             {
                 var source = view.RowIds(r);
                 var target = idSpan.Slice(row * width, width);
                 for (var c = 0; c < width; c++) target[c] = source[c];
-                view.RowLogits(r, logitSpan.Slice(row * width, width));
+                var values = logitSpan.Slice(row * width, width);
+                view.RowLogits(r, values);
+                var problem = CacheExample.CheckRow(source, values, view.LogSumExp[r], Manifest.Teacher.VocabSize);
+                if (problem is not null)
+                    throw new InvalidDataException($"{shard.Path}: row {shard.FirstRow(local) + r} (example {index}): {problem}");
             }
             view.LogSumExp.CopyTo(lseSpan[(row - view.Rows)..]);
         }
@@ -110,13 +132,23 @@ public sealed class LogitCacheReader : IDisposable
     /// <exception cref="InvalidDataException">Names the file and, for row problems, the row.</exception>
     public void Verify()
     {
-        foreach (var shard in _shards)
-        {
-            var actual = CacheFolder.HashFile(shard.Path);
-            if (actual != shard.Entry.Sha256)
-                throw new InvalidDataException($"{shard.Path}: checksum mismatch: sha256 is {actual}, the manifest records {shard.Entry.Sha256}");
-            VerifyRows(shard);
-        }
+        foreach (var shard in _shards) VerifyChecksum(shard.Path, shard.Entry);
+        VerifyRows();
+    }
+
+    /// <summary>Every row's invariants, as <see cref="Verify"/> checks them, without the checksums.</summary>
+    /// <exception cref="InvalidDataException">Names the file and the row.</exception>
+    public void VerifyRows()
+    {
+        foreach (var shard in _shards) VerifyRows(shard);
+    }
+
+    private static void VerifyChecksum(string path, ShardEntry entry)
+    {
+        if (!File.Exists(path)) return; // CacheShard.Open names a missing shard
+        var actual = CacheFolder.HashFile(path);
+        if (!string.Equals(actual, entry.Sha256, StringComparison.OrdinalIgnoreCase))
+            throw new InvalidDataException($"{path}: checksum mismatch: sha256 is {actual}, the manifest records {entry.Sha256}; the shard is corrupt or was changed after it was written");
     }
 
     // Row by row, so verifying a 1 GiB shard needs K floats of scratch, not a copy of the shard.
@@ -127,12 +159,8 @@ public sealed class LogitCacheReader : IDisposable
         for (var r = 0; r < view.Rows; r++)
         {
             view.RowLogits(r, logits);
-            var ids = view.RowIds(r);
-            var error = CacheExample.CheckRows(TopK, ids, logits, view.LogSumExp.Slice(r, 1), r);
-            if (error is not null) throw new InvalidDataException($"{shard.Path}: {error}");
-            foreach (var id in ids)
-                if (id >= Manifest.Teacher.VocabSize)
-                    throw new InvalidDataException($"{shard.Path}: row {r}: topk id {id} is outside the teacher vocabulary of {Manifest.Teacher.VocabSize}");
+            var error = CacheExample.CheckRow(view.RowIds(r), logits, view.LogSumExp[r], Manifest.Teacher.VocabSize);
+            if (error is not null) throw new InvalidDataException($"{shard.Path}: row {r}: {error}");
         }
     }
 

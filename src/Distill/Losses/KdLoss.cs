@@ -32,16 +32,20 @@ public static class KdLoss
         else
         {
             var x = objective.KdWeight == 0 ? studentLogits.detach() : studentLogits;
-            kd = Divergence(objective, x, teacher) * objective.KdFactor;
+            kd = Divergence(objective, x, labels, teacher) * objective.KdFactor;
         }
         var total = objective.KdWeight * kd + objective.SftWeight * sft;
         return new KdLossTerms(total.MoveToOuterDisposeScope(), kd.MoveToOuterDisposeScope(), sft.MoveToOuterDisposeScope());
     }
 
-    private static Tensor Divergence(KdObjective o, Tensor x, TeacherSignal teacher)
+    private static Tensor Divergence(KdObjective o, Tensor x, Tensor labels, TeacherSignal teacher)
     {
         if (teacher.Rows != x.shape[0])
             throw new ArgumentException($"teacher signal has {teacher.Rows} rows but student logits have {x.shape[0]}");
+        if (o.Kind == KdLossKind.SampledRkl)
+            return SampledReverseKl.PerToken(LossMath.AtLeastFloat32(x) * o.LogitsScale, labels, teacher.LabelLogProbsNoGrad(labels));
+        if (teacher.TopkIds is null && teacher.Logits is null && teacher.Hidden is null)
+            throw new InvalidDataException($"kd objective: {KdObjective.Name(o.Kind)} needs the teacher's distribution, but the teacher gave only the log-probability of each token; use sampled_rkl");
         var studentScale = o.LogitsScale / o.Temperature;
         var teacherScale = o.TargetLogitsScale / o.Temperature;
         if (!teacher.IsTopK)

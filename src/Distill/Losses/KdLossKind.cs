@@ -17,4 +17,10 @@ public enum KdLossKind
 
     /// <summary><c>jsd</c>: generalized JSD(β), over the full vocabulary or the renormalised top-K.</summary>
     Jsd,
+
+    /// <summary>
+    /// <c>sampled_rkl</c>: the on-policy reverse-KL estimator; needs only the teacher's log-probability of each label
+    /// (the student's own sampled tokens), see <see cref="SampledReverseKl"/>.
+    /// </summary>
+    SampledRkl,
 }

@@ -51,11 +51,16 @@ public sealed record KdObjective(
             throw new InvalidDataException($"kd objective: kd_loss = {(int)Kind} is not a known loss");
         if (IsTailAware && TargetLogitsScale != 1)
             throw new InvalidDataException($"kd objective: target_logits_scale = {TargetLogitsScale} cannot be used with {Name(Kind)}: the cached logsumexp fixes the teacher's tail at scale 1");
+        if (Kind == KdLossKind.SampledRkl && (Temperature != 1 || TargetLogitsScale != 1))
+            throw new InvalidDataException($"kd objective: sampled_rkl uses the teacher's log-probability of each token as given; temperature = {Temperature} and target_logits_scale = {TargetLogitsScale} must be 1");
         if (IsTailAware && Temperature != 1)
             throw new InvalidDataException($"kd objective: temperature = {Temperature} cannot be used with {Name(Kind)}: the cached logsumexp fixes the teacher's tail at temperature 1");
     }
 
-    /// <summary>Parses a <c>kd_loss</c> name: fwd_kl, bwd_kl, tail_fwd_kl, tail_bwd_kl or jsd.</summary>
+    /// <summary>The <c>kd_loss</c> names, for messages and help.</summary>
+    public const string Names = "fwd_kl, bwd_kl, tail_fwd_kl, tail_bwd_kl, jsd, sampled_rkl";
+
+    /// <summary>Parses a <c>kd_loss</c> name: one of <see cref="Names"/>.</summary>
     public static KdLossKind ParseKind(string name) => name.Trim().ToLowerInvariant() switch
     {
         "fwd_kl" => KdLossKind.FwdKl,
@@ -63,7 +68,8 @@ public sealed record KdObjective(
         "tail_fwd_kl" => KdLossKind.TailFwdKl,
         "tail_bwd_kl" => KdLossKind.TailBwdKl,
         "jsd" => KdLossKind.Jsd,
-        _ => throw new InvalidDataException($"kd objective: kd_loss = '{name}' is not one of fwd_kl, bwd_kl, tail_fwd_kl, tail_bwd_kl, jsd"),
+        "sampled_rkl" => KdLossKind.SampledRkl,
+        _ => throw new InvalidDataException($"kd objective: kd_loss = '{name}' is not one of {Names}"),
     };
 
     /// <summary>The config / command-line name of a loss kind.</summary>
@@ -74,6 +80,7 @@ public sealed record KdObjective(
         KdLossKind.TailFwdKl => "tail_fwd_kl",
         KdLossKind.TailBwdKl => "tail_bwd_kl",
         KdLossKind.Jsd => "jsd",
+        KdLossKind.SampledRkl => "sampled_rkl",
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "unknown kd loss kind"),
     };
 

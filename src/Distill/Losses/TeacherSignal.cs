@@ -9,8 +9,10 @@ namespace Distill.Losses;
 /// </summary>
 public sealed class TeacherSignal
 {
-    private TeacherSignal(Tensor? topkIds, Tensor? topkLogits, Tensor? logSumExp, Tensor? logits, Tensor? hidden, Tensor? outputWeight)
+    private TeacherSignal(Tensor? topkIds, Tensor? topkLogits, Tensor? logSumExp, Tensor? logits, Tensor? hidden, Tensor? outputWeight,
+        Tensor? tokenLogProbs = null)
     {
+        TokenLogProbs = tokenLogProbs;
         TopkIds = topkIds;
         TopkLogits = topkLogits;
         LogSumExp = logSumExp;
@@ -37,11 +39,14 @@ public sealed class TeacherSignal
     /// <summary>[Vt, Ht] teacher output projection (lm_head.weight).</summary>
     public Tensor? OutputWeight { get; }
 
+    /// <summary>[N] the teacher's log-probability of each row's label only (what a served teacher returns for given text).</summary>
+    public Tensor? TokenLogProbs { get; }
+
     /// <summary>True when the signal is a top-K cache row set rather than a full distribution.</summary>
     public bool IsTopK => TopkIds is not null;
 
     /// <summary>Number of token positions N.</summary>
-    public long Rows => (TopkIds ?? Logits ?? Hidden)!.shape[0];
+    public long Rows => (TopkIds ?? Logits ?? Hidden ?? TokenLogProbs)!.shape[0];
 
     /// <summary>Cached top-K rows, as stored in the logit cache.</summary>
     public static TeacherSignal TopK(Tensor topkIds, Tensor topkLogits, Tensor? logSumExp = null)
@@ -68,6 +73,13 @@ public sealed class TeacherSignal
         return new(null, null, null, null, hidden, outputWeight);
     }
 
+    /// <summary>The teacher's log-probability of each row's label, [N]: enough for <see cref="SampledReverseKl"/>, nothing else.</summary>
+    public static TeacherSignal LabelLogProbs(Tensor logProbs)
+    {
+        if (logProbs.dim() != 1) throw new ArgumentException($"teacher log-probabilities [{string.Join(", ", logProbs.shape)}] must be [N]");
+        return new(null, null, null, null, null, null, logProbs);
+    }
+
     /// <summary>Rows [start, start + length) as views (no copy), owned by the current dispose scope.</summary>
     public TeacherSignal Slice(long start, long length) => new(
         TopkIds?.narrow(0, start, length),
@@ -75,7 +87,8 @@ public sealed class TeacherSignal
         LogSumExp?.narrow(0, start, length),
         Logits?.narrow(0, start, length),
         Hidden?.narrow(0, start, length),
-        OutputWeight);
+        OutputWeight,
+        TokenLogProbs?.narrow(0, start, length));
 
     /// <summary>[N, Vt] full logits without gradient: <see cref="Logits"/>, or Hidden·Wᵀ computed now.</summary>
     internal Tensor FullLogitsNoGrad()
@@ -85,5 +98,19 @@ public sealed class TeacherSignal
         if (Hidden is null || OutputWeight is null)
             throw new InvalidOperationException("a top-K teacher signal has no full logits");
         return Hidden.detach().matmul(OutputWeight.detach().t());
+    }
+
+    /// <summary>[N] the teacher's log-probability of <paramref name="labels"/>: given, or log-softmax of the full logits there.</summary>
+    /// <exception cref="InvalidDataException">A top-K signal, which does not know the probability of a token outside its K.</exception>
+    internal Tensor LabelLogProbsNoGrad(Tensor labels)
+    {
+        using var noGrad = no_grad();
+        if (TokenLogProbs is not null) return TokenLogProbs.detach();
+        if (IsTopK)
+            throw new InvalidDataException("kd objective: sampled_rkl needs the teacher's log-probability of every sampled token; " +
+                "a top-K teacher (a cache or teacher_top_k) knows only its K, so use a live teacher over its full vocabulary");
+        using var scope = NewDisposeScope();
+        var logP = FullLogitsNoGrad().to_type(ScalarType.Float32).log_softmax(1);                    // [N, V]
+        return logP.gather(1, labels.to_type(ScalarType.Int64).unsqueeze(1)).squeeze(1).MoveToOuterDisposeScope();
     }
 }

@@ -45,14 +45,21 @@ public static class AttentionMasks
     /// [1, 1, T, S + T] bool for T new queries after S cached keys: query t (at position S + t) may attend key s
     /// when s ≤ S + t and, with a sliding window W, S + t − s &lt; W. Never null: the causal flag of
     /// scaled_dot_product_attention aligns its triangle to the top left, which is wrong once S &gt; 0.
+    /// With a padding mask [B, S + T] it is [B, 1, T, S + T] and padding keys are also excluded; each query may
+    /// always attend itself (a padding query has no real key, and a fully masked softmax row would be NaN).
+    /// The window counts cache slots, not positions: padding is only ever on the left of a decoding row, so the
+    /// two differ by the same offset for query and key.
     /// </summary>
-    public static Tensor Cached(long past, long length, int? slidingWindow, Device device)
+    public static Tensor Cached(long past, long length, int? slidingWindow, Device device, Tensor? attentionMask = null)
     {
         using var scope = NewDisposeScope();
         var query = arange(past, past + length, dtype: ScalarType.Int64, device: device).unsqueeze(1); // [T, 1]
         var key = arange(past + length, dtype: ScalarType.Int64, device: device).unsqueeze(0);         // [1, S + T]
         var allowed = key.le(query);
         if (slidingWindow is { } w) allowed = allowed.logical_and((query - key).lt(w));
-        return allowed.unsqueeze(0).unsqueeze(0).MoveToOuterDisposeScope();
+        var batched = allowed.unsqueeze(0); // [1, T, S + T]
+        if (attentionMask is not null)
+            batched = batched.logical_and(attentionMask.ne(0).unsqueeze(1)).logical_or(key.eq(query).unsqueeze(0)); // [B, T, S + T]
+        return batched.unsqueeze(1).MoveToOuterDisposeScope();
     }
 }

@@ -9,7 +9,11 @@ public sealed record CausalLMInput
     /// <summary>[B, T] int64 token ids.</summary>
     public required Tensor InputIds { get; init; }
 
-    /// <summary>[B, T], 1 for real tokens and 0 for padding (left or right); null when nothing is padded.</summary>
+    /// <summary>
+    /// [B, T], 1 for real tokens and 0 for padding (left or right); null when nothing is padded. With a
+    /// <see cref="Cache"/> it covers the cached and the new positions, [B, S + T] (Hugging Face's convention), so
+    /// padded rows keep their real positions and never attend to padding.
+    /// </summary>
     public Tensor? AttentionMask { get; init; }
 
     /// <summary>False returns only the final normed hidden states, so a loss can project them in chunks.</summary>
@@ -20,7 +24,12 @@ public sealed record CausalLMInput
 
     /// <summary>
     /// Keys and values of earlier positions: the tokens of <see cref="InputIds"/> continue them (positions S.., where S
-    /// is <see cref="KvCache.Length"/>) and are appended to them. Needs unpadded input (no <see cref="AttentionMask"/>).
+    /// is <see cref="KvCache.Length"/>) and are appended to them; padded input gives <see cref="AttentionMask"/> over
+    /// all S + T positions.
     /// </summary>
     public KvCache? Cache { get; init; }
+
+    /// <summary>Set by a caller that has already checked every id against the vocabulary, so the forward pass skips
+    /// its own check (a host sync, paid per step by a decoding loop).</summary>
+    internal bool IdsInVocabulary { get; init; }
 }

@@ -8,13 +8,22 @@ public static class HfModelInspector
 {
     private static readonly string[] Roles = ["bos", "eos", "pad", "unk"];
 
-    /// <summary>Reads <paramref name="dir"/>'s config, weight headers and special-token declarations.</summary>
-    /// <exception cref="InvalidDataException">Bad config or weight headers, naming the file.</exception>
+    /// <summary>
+    /// Reads <paramref name="dir"/>'s config, weight headers and special-token declarations, and makes the checks loading
+    /// would make (every expected tensor present with its shape, none unexpected; special-token ids inside the
+    /// vocabulary), so a folder that cannot load is never shown as healthy.
+    /// </summary>
+    /// <exception cref="InvalidDataException">Bad config, weight headers, tensors or special-token ids, naming the file.</exception>
     /// <exception cref="NotSupportedException">An architecture Distill does not implement.</exception>
     public static ModelSummary Inspect(string dir)
     {
         var config = LlamaConfig.Load(Path.Combine(dir, HfModelFolder.ConfigFile));
-        var (count, dtypes, files) = WeightStatistics(dir, config.TieWordEmbeddings);
+        var (count, dtypes, files) = WeightStatistics(dir, config);
+        var specialTokens = SpecialTokens(dir, config);
+        foreach (var token in specialTokens)
+            foreach (var id in token.Ids ?? [])
+                if (id < 0 || id >= config.VocabSize)
+                    throw new InvalidDataException($"{Path.Combine(dir, token.Source)}: the {token.Role} token id {id} is outside the vocabulary of {config.VocabSize} (config.json vocab_size)");
         return new ModelSummary
         {
             Directory = Path.GetFullPath(dir),
@@ -35,15 +44,18 @@ public static class HfModelInspector
             MaxPositionEmbeddings = config.MaxPositionEmbeddings,
             RopeTheta = config.EffectiveRopeTheta,
             RopeScaling = config.EffectiveRopeScaling?.Kind ?? "default",
-            SpecialTokens = SpecialTokens(dir, config),
+            SpecialTokens = specialTokens,
+            StudentInit = Models.StudentInit.Describe(config),
         };
     }
 
-    private static (long? Count, IReadOnlyList<string> DTypes, int Files) WeightStatistics(string dir, bool tied)
+    private static (long? Count, IReadOnlyList<string> DTypes, int Files) WeightStatistics(string dir, LlamaConfig config)
     {
+        var tied = config.TieWordEmbeddings;
         var hasWeights = File.Exists(Path.Combine(dir, HfWeights.SingleFile)) || File.Exists(Path.Combine(dir, HfWeights.IndexFile));
         if (!hasWeights) return (null, [], 0);
         using var weights = HfWeights.Open(dir);
+        weights.Check(LlamaStateLayout.Expected(config), tied);
         var kept = weights.Tensors.Where(t => !HfWeights.IsIgnorable(t.Info.Name, tied)).ToList();
         var dtypes = kept.Select(t => t.Info.DType.ToString()).Distinct().Order(StringComparer.Ordinal).ToList();
         return (kept.Sum(t => t.Info.ElementCount), dtypes, kept.Select(t => t.File).Distinct().Count());

@@ -48,13 +48,17 @@ public sealed class LlamaModel : nn.Module<CausalLMInput, CausalLMOutput>
         var (batch, length) = (ids.shape[0], ids.shape[1]);
         var hidden = embed_tokens.forward(ids); // [B, T, hidden]
         var past = input.Cache?.Length ?? 0;
+        // With a cache the padding mask covers the cached and the new positions [B, S + T]: positions count the
+        // real tokens of the whole row, and the new tokens take the last T of them.
         var positions = input.Cache is null
             ? AttentionMasks.PositionIds(input.AttentionMask, batch, length, ids.device)
-            : arange(past, past + length, dtype: ScalarType.Int64, device: ids.device).unsqueeze(0).expand(batch, length);
+            : input.AttentionMask is null
+                ? arange(past, past + length, dtype: ScalarType.Int64, device: ids.device).unsqueeze(0).expand(batch, length)
+                : AttentionMasks.PositionIds(input.AttentionMask, batch, past + length, ids.device)[TensorIndex.Colon, TensorIndex.Slice(past)];
         var (cos, sin) = rotary_emb.forward(positions, hidden.dtype);
         var mask = input.Cache is null
             ? AttentionMasks.Build(input.AttentionMask, length, _config.EffectiveSlidingWindow, ids.device)
-            : AttentionMasks.Cached(past, length, _config.EffectiveSlidingWindow, ids.device);
+            : AttentionMasks.Cached(past, length, _config.EffectiveSlidingWindow, ids.device, input.AttentionMask);
         var context = new AttentionContext(cos, sin, mask, input.Cache);
         var states = input.OutputHiddenStates ? new List<Tensor>() : null;
         foreach (var layer in layers)
@@ -78,15 +82,15 @@ public sealed class LlamaModel : nn.Module<CausalLMInput, CausalLMOutput>
             throw new ArgumentException($"InputIds must be [B, T] int64, got [{string.Join(", ", ids.shape)}] {ids.dtype}");
         if (ids.shape[1] == 0)
             throw new ArgumentException("InputIds must hold at least one token per row");
-        if (input.AttentionMask is { } mask && !mask.shape.SequenceEqual(ids.shape))
-            throw new ArgumentException($"AttentionMask [{string.Join(", ", mask.shape)}] must match InputIds [{string.Join(", ", ids.shape)}]");
-        if (input.Cache is { } cache)
+        var past = input.Cache?.Length ?? 0;
+        if (input.AttentionMask is { } mask && (mask.dim() != 2 || mask.shape[0] != ids.shape[0] || mask.shape[1] != past + ids.shape[1]))
         {
-            if (input.AttentionMask is not null)
-                throw new ArgumentException("a KV cache needs unpadded input: AttentionMask must be null");
-            if (cache.Layers != _config.NumHiddenLayers)
-                throw new ArgumentException($"the KV cache has {cache.Layers} layers but the model {_config.NumHiddenLayers}");
+            var expected = input.Cache is null ? "match InputIds" : $"be [B, cached + new] = [{ids.shape[0]}, {past + ids.shape[1]}] with a KV cache";
+            throw new ArgumentException($"AttentionMask [{string.Join(", ", mask.shape)}] must {expected}; InputIds are [{string.Join(", ", ids.shape)}]");
         }
+        if (input.Cache is { } cache && cache.Layers != _config.NumHiddenLayers)
+            throw new ArgumentException($"the KV cache has {cache.Layers} layers but the model {_config.NumHiddenLayers}");
+        if (input.IdsInVocabulary) return; // checked by the caller on the host: saves a host sync per decode step
         using var scope = NewDisposeScope();
         var (min, max) = (ids.min().item<long>(), ids.max().item<long>());
         if (min < 0 || max >= _config.VocabSize)

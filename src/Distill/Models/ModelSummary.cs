@@ -59,4 +59,7 @@ public sealed record ModelSummary
 
     /// <summary>bos/eos/pad/unk as config.json, generation_config.json and tokenizer_config.json declare them.</summary>
     public required IReadOnlyList<SpecialToken> SpecialTokens { get; init; }
+
+    /// <summary>Where the folder came from when <c>distill init-student</c> made it (teacher layers or random), else null.</summary>
+    public string? StudentInit { get; init; }
 }

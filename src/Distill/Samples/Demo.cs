@@ -134,7 +134,7 @@ public static class Demo
     {
         using var model = HfModelFolder.Load(context.Teacher, CPU, ScalarType.Float32);
         model.eval();
-        var source = TrainingData.Open(context.HeldOut, null, context.Teacher);
+        var source = TrainingData.Open(context.HeldOut, new DataOptions(), context.Teacher);
         var result = Validator.Run(model, source, KdObjective.SftOnly, microBatch: 16, chunkSize: 1024);
         return new DemoRun("teacher", 0, 0, result.Sft, result.Accuracy, AnswerAccuracy(context.Teacher, context, options), []);
     }

@@ -148,7 +148,7 @@ public static class DemoReport
         multiplot.SavePng(path, 1400, 540);
     }
 
-    private static string MeanStd(IEnumerable<double> values, string format)
+    internal static string MeanStd(IEnumerable<double> values, string format)
     {
         var v = values.ToArray();
         double mean = v.Average();

@@ -80,13 +80,13 @@ public static class OnlineDemo
     {
         var md = new StringBuilder();
         md.AppendLine("# distill demo --online").AppendLine();
-        md.AppendLine(CultureInfo.InvariantCulture, $"Per seed: one student (hidden {options.Hidden}, {options.Layers} layers), SFT for {options.Steps / 2} steps, then from that "
-            + $"warm start {options.Steps - options.Steps / 2} more steps of each method at lr {options.SftLr:G3}, batch {options.GlobalBatch}; {options.Seeds} seed(s), mean ± std. "
+        md.AppendLine(FormattableString.Invariant($"Per seed: one student (hidden {options.Hidden}, {options.Layers} layers), SFT for {options.Steps / 2} steps, then from that ")
+            + FormattableString.Invariant($"warm start {options.Steps - options.Steps / 2} more steps of each method at lr {options.SftLr:G3}, batch {options.GlobalBatch}; {options.Seeds} seed(s), mean ± std. ")
             + "KD runs use JSD(β = 0.5) over the live teacher's full vocabulary, no SFT term; on-policy completions are sampled at temperature 1.").AppendLine();
         md.AppendLine("| method | steps | seeds | held-out loss | answer accuracy | own-answer reverse KL |").AppendLine("|---|---:|---:|---:|---:|---:|");
         foreach (var g in runs.GroupBy(r => r.Name))
-            md.AppendLine(CultureInfo.InvariantCulture, $"| {g.Key} | {g.First().Steps} | {g.Count()} | {MeanStd(g.Select(r => r.HeldOutLoss), "F4")} | "
-                + $"{MeanStd(g.Select(r => 100 * r.AnswerAccuracy), "F2")} % | {MeanStd(g.Select(r => r.OwnReverseKl), "F4")} |");
+            md.AppendLine(CultureInfo.InvariantCulture, $"| {g.Key} | {g.First().Steps} | {g.Count()} | {DemoReport.MeanStd(g.Select(r => r.HeldOutLoss), "F4")} | "
+                + $"{DemoReport.MeanStd(g.Select(r => 100 * r.AnswerAccuracy), "F2")} % | {DemoReport.MeanStd(g.Select(r => r.OwnReverseKl), "F4")} |");
         md.AppendLine().AppendLine(Verdict(runs));
         return md.ToString();
     }
@@ -125,13 +125,5 @@ public static class OnlineDemo
         string subset = Path.Combine(options.Out, "online-subset-" + name);
         File.WriteAllLines(subset, File.ReadLines(file).Take(n));
         return subset;
-    }
-
-    private static string MeanStd(IEnumerable<double> values, string format)
-    {
-        var v = values.ToArray();
-        double mean = v.Average();
-        double std = v.Length > 1 ? Math.Sqrt(v.Sum(x => (x - mean) * (x - mean)) / (v.Length - 1)) : 0;
-        return $"{mean.ToString(format, CultureInfo.InvariantCulture)} ± {std.ToString(format, CultureInfo.InvariantCulture)}";
     }
 }

@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
 using Distill.LogitCache;
@@ -52,9 +51,7 @@ public static class TeacherFingerprints
         hash.AppendData(Encoding.UTF8.GetBytes(Path.GetFileName(path) + "\n" + length + "\n"));
         Span<byte> prefix = stackalloc byte[8];
         if (length < 8 || stream.Read(prefix) != 8) throw new InvalidDataException($"{path}: shorter than a safetensors header");
-        var headerLength = BinaryPrimitives.ReadInt64LittleEndian(prefix);
-        if (headerLength < 0 || headerLength > SafetensorsHeader.MaxHeaderBytes || 8 + headerLength > length)
-            throw new InvalidDataException($"{path}: header length {headerLength} does not fit the file of {length} bytes");
+        var headerLength = SafetensorsHeader.CheckLength(path, prefix, length);
         hash.AppendData(prefix);
         AppendRange(hash, stream, 8, headerLength);
         var dataStart = 8 + headerLength;

@@ -19,7 +19,7 @@ public sealed record TopKOptions
     /// <summary>K.</summary>
     public int TopK { get; init; } = 100;
 
-    /// <summary>Examples are cut to this many tokens; null keeps them whole (the manifest then records the longest).</summary>
+    /// <summary>Cut examples to this many tokens (<c>--max-seq-len</c>); null uses the teacher's <c>max_position_embeddings</c>.</summary>
     public int? MaxSeqLen { get; init; }
 
     /// <summary>The teacher's compute dtype (fp32 or bf16); the logits are taken to fp32 either way.</summary>

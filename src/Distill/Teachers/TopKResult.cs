@@ -10,10 +10,14 @@ namespace Distill.Teachers;
 /// <param name="ExamplesResumed">Examples of the slice found complete from an earlier run.</param>
 /// <param name="Skipped">Unusable lines left out (only with skip-bad).</param>
 /// <param name="MergeNote">Why a finished slice did not merge the cache (other slices missing or still running), else null.</param>
+/// <param name="ExamplesTruncated">Examples (of the whole data) cut to <paramref name="MaxSeqLen"/> tokens.</param>
+/// <param name="MaxSeqLen">The length limit applied: the given one or the teacher's max_position_embeddings.</param>
 public sealed record TopKResult(
     CacheManifest Manifest,
     bool Whole,
     long ExamplesComputed,
     long ExamplesResumed,
     IReadOnlyList<BadLine> Skipped,
-    string? MergeNote);
+    string? MergeNote,
+    int ExamplesTruncated = 0,
+    int? MaxSeqLen = null);

@@ -21,23 +21,40 @@ public static class TopKRunner
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        var slice = options.Slice ?? CacheSlice.Whole;
         if (!File.Exists(options.Data)) throw new FileNotFoundException($"{options.Data}: data file not found", options.Data);
-        var chat = ChatTokenizer.Load(options.Teacher, options.ChatFormat, new ExampleOptions(options.Supervise, options.MaxSeqLen));
+        // Before the teacher is loaded: a read-only --out must fail now, not after the first shard's compute.
+        var created = CacheFolder.CheckWritable(options.Output);
+        try
+        {
+            return RunIn(options, progress, cancel);
+        }
+        catch when (created)
+        {
+            CacheFolder.RemoveIfEmpty(options.Output);   // a failed first run leaves no empty folder behind
+            throw;
+        }
+    }
+
+    private static TopKResult RunIn(TopKOptions options, IProgress<TopKProgress>? progress, CancellationToken cancel)
+    {
+        var slice = options.Slice ?? CacheSlice.Whole;
+        var maxSeqLen = ContextLength.Resolve(options.MaxSeqLen, options.Teacher);
+        var chat = ChatTokenizer.Load(options.Teacher, options.ChatFormat, new ExampleOptions(options.Supervise, maxSeqLen));
         var teacher = TeacherFingerprints.Compute(options.Teacher);
         var data = DataSource.Of(Path.GetFullPath(options.Data));
         var skipped = new List<BadLine>();
-        var (lengths, lines) = Survey(options, chat, teacher.VocabSize, skipped, cancel);
-        if (lengths.Count == 0) throw new InvalidDataException($"{options.Data}: no usable conversation");
+        var (lengths, lines, truncated) = Survey(options, chat, teacher.VocabSize, skipped, cancel);
+        if (lengths.Count == 0)
+            throw new InvalidDataException($"{options.Data}: no usable conversation" + (skipped.Count > 0 ? $"; {BadLine.Summary(skipped)}" : ""));
         var settings = CacheManifest.Create(teacher, chat.Tokenizer.Fingerprint, chat.Template.Source, data, options.TopK,
             options.LogitDType, options.MaxSeqLen ?? lengths.Max(), lengths.Count, ComputeDTypes.Name(options.ComputeDType), options.BatchTokens);
         var writer = LogitCacheWriter.Open(options.Output, settings, options.Writer, slice);
         var resumed = writer.NextExample - writer.FirstExample;
         var computed = writer.NextExample < writer.EndExample ? Compute(options, chat, writer, lengths, lines, progress, cancel) : 0;
         var manifest = writer.Complete();
-        if (slice == CacheSlice.Whole) return new TopKResult(manifest, true, computed, resumed, skipped, null);
+        if (slice == CacheSlice.Whole) return new TopKResult(manifest, true, computed, resumed, skipped, null, truncated, maxSeqLen);
         var (merged, note) = TryMerge(options.Output, slice.Count);
-        return new TopKResult(merged ?? manifest, merged is not null, computed, resumed, skipped, note);
+        return new TopKResult(merged ?? manifest, merged is not null, computed, resumed, skipped, note, truncated, maxSeqLen);
     }
 
     /// <summary>
@@ -52,10 +69,11 @@ public static class TopKRunner
 
     // The first pass: every usable example's length and line, so the manifest knows the example count before any shard
     // exists and the second pass can start reading at the slice's first line.
-    private static (List<int> Lengths, List<int> Lines) Survey(TopKOptions options, ChatTokenizer chat, int vocabSize, List<BadLine> skipped, CancellationToken cancel)
+    private static (List<int> Lengths, List<int> Lines, int Truncated) Survey(TopKOptions options, ChatTokenizer chat, int vocabSize, List<BadLine> skipped, CancellationToken cancel)
     {
         var lengths = new List<int>();
         var lines = new List<int>();
+        var truncated = 0;
         foreach (var example in Examples(options, chat, skipped, fromLine: 0))
         {
             cancel.ThrowIfCancellationRequested();
@@ -64,8 +82,9 @@ public static class TopKRunner
                 throw new InvalidDataException($"{example.SourceFile}:{example.Line}: token id {example.InputIds[bad]} is outside the teacher's vocabulary of {vocabSize} (tokenizer and model disagree)");
             lengths.Add(example.InputIds.Length);
             lines.Add(example.Line);
+            if (example.Truncated) truncated++;
         }
-        return (lengths, lines);
+        return (lengths, lines, truncated);
     }
 
     // Lines before fromLine are parsed but not tokenized: the first pass already knows which examples they hold.

@@ -1,6 +1,7 @@
 using Distill.LogitCache;
 using Distill.Models;
 using Distill.Text.Conversations;
+using Distill.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -60,70 +61,49 @@ public sealed class TopKTeacher
         return results;
     }
 
-    /// <summary>Computes the cache rows of the examples in one forward pass, padded on the right to the longest.</summary>
+    /// <summary>Computes the cache rows of the examples in one forward pass, padded on the right to the longest (<see cref="MicroBatch"/>).</summary>
     public CacheExample[] ComputeBatch(IReadOnlyList<TokenizedExample> batch)
     {
         ArgumentNullException.ThrowIfNull(batch);
         if (batch.Count == 0) return [];
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
-        var (ids, attention, positions) = Pack(batch);
-        var output = Model.Forward(new CausalLMInput { InputIds = ids, AttentionMask = attention, ComputeLogits = false });
-        var hidden = output.LastHiddenState; // [B, T, H]
-        var flat = hidden.reshape(-1, hidden.shape[2]); // [B·T, H]
-        var rows = positions.Length;
-        var topIds = new int[(long)rows * TopK];
-        var topLogits = new float[(long)rows * TopK];
-        var logSumExp = new float[rows];
-        if (rows > 0)
-        {
-            using var index = tensor(positions, ScalarType.Int64, Model.Device);
-            var gathered = flat.index_select(0, index); // [R, H]
-            for (long start = 0; start < rows; start += _chunkRows)
-                ProjectChunk(gathered, start, Math.Min(_chunkRows, rows - start), topIds, topLogits, logSumExp);
-        }
+        var packed = MicroBatch.Pack(batch.Select(e => new TrainingExample(e.InputIds, e.LossMask)).ToArray(), Model.Device);
+        var (ids, logits, lse) = Rows(packed.Hidden(Model), Model.LmHeadWeight, TopK, _chunkRows);
+        // One copy to the host per batch, not per chunk (TorchSharp cannot read an empty tensor's data).
+        var empty = packed.SupervisedTokens == 0;
+        var topIds = empty ? [] : ids.to(ScalarType.Int32).cpu().data<int>().ToArray();
+        var topLogits = empty ? [] : logits.cpu().data<float>().ToArray();
+        var logSumExp = empty ? [] : lse.cpu().data<float>().ToArray();
         return Split(batch, topIds, topLogits, logSumExp);
     }
 
-    // Fills rows [start, start+count) of the outputs; the chunk's [count, V] logits die with its scope.
-    private void ProjectChunk(Tensor gathered, long start, long count, int[] topIds, float[] topLogits, float[] logSumExp)
+    /// <summary>
+    /// What the cache stores for [R, H] final hidden states: per row the top-K ids [R, K] int64 (descending), the fp32
+    /// logits there minus the row maximum [R, K] (column 0 is exactly 0), and the log-sum-exp of the max-subtracted
+    /// logits over the whole vocabulary [R]. Projected <paramref name="chunkRows"/> rows at a time, so only a
+    /// [chunk, V] block of logits exists at once; results on the hidden states' device, in the caller's scope.
+    /// </summary>
+    public static (Tensor Ids, Tensor Logits, Tensor LogSumExp) Rows(Tensor hidden, Tensor outputWeight, int topK, long chunkRows)
     {
         using var scope = NewDisposeScope();
-        var logits = nn.functional.linear(gathered.narrow(0, start, count), Model.LmHeadWeight).to(ScalarType.Float32); // [n, V]
-        var shifted = logits - logits.max(1, keepdim: true).values; // [n, V], row max exactly 0
-        var lse = shifted.logsumexp(1); // [n]
-        var (values, indices) = shifted.topk(TopK, dim: 1, largest: true, sorted: true); // [n, K]
-        var cpuValues = values.cpu();
-        var cpuIndices = indices.to(ScalarType.Int32).cpu();
-        var cpuLse = lse.cpu();
-        cpuValues.data<float>().CopyTo(topLogits, checked((int)(start * TopK)));
-        cpuIndices.data<int>().CopyTo(topIds, checked((int)(start * TopK)));
-        cpuLse.data<float>().CopyTo(logSumExp, checked((int)start));
-    }
-
-    // ids and mask [B, T] int64 (padding: id 0, mask 0; no mask when nothing is padded); positions: flat b·T + j−1 per target.
-    private (Tensor Ids, Tensor? Attention, long[] Positions) Pack(IReadOnlyList<TokenizedExample> batch)
-    {
-        var width = batch.Max(e => e.InputIds.Length);
-        var ids = new long[batch.Count * width];
-        var mask = new long[batch.Count * width];
-        var positions = new List<long>();
-        var padded = false;
-        for (var b = 0; b < batch.Count; b++)
+        using var noGrad = no_grad();
+        var rows = hidden.shape[0];
+        var ids = empty([rows, topK], ScalarType.Int64, hidden.device);
+        var values = empty([rows, topK], ScalarType.Float32, hidden.device);
+        var lse = empty([rows], ScalarType.Float32, hidden.device);
+        for (long start = 0; start < rows; start += chunkRows)
         {
-            var example = batch[b];
-            padded |= example.InputIds.Length < width;
-            for (var t = 0; t < example.InputIds.Length; t++)
-            {
-                ids[b * width + t] = example.InputIds[t];
-                mask[b * width + t] = 1;
-                if (t > 0 && example.LossMask[t] == 1) positions.Add((long)b * width + t - 1);
-            }
+            using var chunkScope = NewDisposeScope();
+            var count = Math.Min(chunkRows, rows - start);
+            var logits = nn.functional.linear(hidden.narrow(0, start, count), outputWeight).to(ScalarType.Float32); // [n, V]
+            var shifted = logits - logits.max(1, keepdim: true).values;                                          // row max exactly 0
+            var (top, index) = shifted.topk(topK, dim: 1, largest: true, sorted: true);                          // [n, K]
+            ids.narrow(0, start, count).copy_(index);
+            values.narrow(0, start, count).copy_(top);
+            lse.narrow(0, start, count).copy_(shifted.logsumexp(1));
         }
-        var shape = new long[] { batch.Count, width };
-        var idTensor = tensor(ids, shape, ScalarType.Int64, Model.Device);
-        var maskTensor = padded ? tensor(mask, shape, ScalarType.Int64, Model.Device) : null;
-        return (idTensor, maskTensor, positions.ToArray());
+        return (ids.MoveToOuterDisposeScope(), values.MoveToOuterDisposeScope(), lse.MoveToOuterDisposeScope());
     }
 
     private CacheExample[] Split(IReadOnlyList<TokenizedExample> batch, int[] topIds, float[] topLogits, float[] logSumExp)

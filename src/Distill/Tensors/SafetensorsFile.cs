@@ -73,12 +73,7 @@ public sealed unsafe class SafetensorsFile : IDisposable
 
     private static (SafetensorsHeader Header, long HeaderBytes) ReadHeader(string path, byte* start, long fileLength)
     {
-        var n = BinaryPrimitives.ReadUInt64LittleEndian(new ReadOnlySpan<byte>(start, LengthPrefixBytes));
-        if (n > SafetensorsHeader.MaxHeaderBytes)
-            throw SafetensorsHeader.Error(path, null, $"header length {n} exceeds the {SafetensorsHeader.MaxHeaderBytes}-byte limit");
-        var headerBytes = (long)n;
-        if (LengthPrefixBytes + headerBytes > fileLength)
-            throw SafetensorsHeader.Error(path, null, $"header length {n} runs past the end of the {fileLength}-byte file");
+        var headerBytes = SafetensorsHeader.CheckLength(path, new ReadOnlySpan<byte>(start, LengthPrefixBytes), fileLength);
 
         // Bounded by MaxHeaderBytes above; JsonDocument needs managed memory.
         var json = new ReadOnlySpan<byte>(start + LengthPrefixBytes, (int)headerBytes).ToArray();

@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Text.Json;
 using System.Text.Unicode;
 
@@ -39,9 +40,26 @@ internal sealed record SafetensorsHeader(IReadOnlyList<SafetensorsTensorInfo> Te
         return new SafetensorsHeader(ordered, metadata);
     }
 
-    /// <summary>The one error shape of the reader: file, then tensor (or key) when one applies, then the reason.</summary>
+    /// <summary>
+    /// The header length in the file's first 8 bytes (<paramref name="prefix"/>, unsigned little-endian), checked against
+    /// <see cref="MaxHeaderBytes"/> and the file's length: the one reading of it, for the reader and for fingerprints.
+    /// </summary>
+    public static long CheckLength(string path, ReadOnlySpan<byte> prefix, long fileLength)
+    {
+        var n = BinaryPrimitives.ReadUInt64LittleEndian(prefix);
+        if (n > MaxHeaderBytes) throw Error(path, null, $"header length {n} exceeds the {MaxHeaderBytes}-byte limit");
+        if (8 + (long)n > fileLength) throw Error(path, null, $"header length {n} runs past the end of the {fileLength}-byte file");
+        return (long)n;
+    }
+
+    // A hostile header can hold a 50 MB key: messages quote at most this much of a name or a reason.
+    private const int MaxQuotedChars = 200;
+
+    /// <summary>The one error shape of the reader: file, then tensor (or key) when one applies, then the reason; both cut to a short prefix.</summary>
     public static InvalidDataException Error(string path, string? tensor, string reason) =>
-        new(tensor is null ? $"safetensors file '{path}': {reason}" : $"safetensors file '{path}', tensor '{tensor}': {reason}");
+        new(tensor is null ? $"safetensors file '{path}': {Cut(reason)}" : $"safetensors file '{path}', tensor '{Cut(tensor)}': {Cut(reason)}");
+
+    private static string Cut(string text) => text.Length <= MaxQuotedChars ? text : text[..MaxQuotedChars] + "…";
 
     private static JsonDocument ParseJson(string path, ReadOnlyMemory<byte> json)
     {

@@ -7,11 +7,14 @@ public sealed class CacheExampleSource : IExampleSource
 {
     private readonly LogitCacheReader _reader;
 
-    /// <summary>Opens <paramref name="directory"/>; <paramref name="topK"/> null uses the cache's K.</summary>
-    /// <exception cref="InvalidDataException">The cache is invalid, or <paramref name="topK"/> exceeds its K.</exception>
-    public CacheExampleSource(string directory, int? topK)
+    /// <summary>
+    /// Opens <paramref name="directory"/>; <paramref name="topK"/> null uses the cache's K. <paramref name="verifyChecksums"/>
+    /// compares every shard's SHA-256 with the manifest's before it is mapped (<see cref="LogitCacheReader.Open"/>).
+    /// </summary>
+    /// <exception cref="InvalidDataException">The cache is invalid or corrupt, or <paramref name="topK"/> exceeds its K.</exception>
+    public CacheExampleSource(string directory, int? topK, bool verifyChecksums = true)
     {
-        _reader = LogitCacheReader.Open(directory);
+        _reader = LogitCacheReader.Open(directory, verifyChecksums);
         if (topK > _reader.TopK)
         {
             _reader.Dispose();
@@ -33,16 +36,16 @@ public sealed class CacheExampleSource : IExampleSource
     public long Count => _reader.ExampleCount;
 
     /// <inheritdoc />
-    public bool HasTeacher => true;
-
-    /// <inheritdoc />
     public TrainingExample Example(long index)
     {
         var view = _reader.Example(index, TopK);
         return new TrainingExample(view.InputIds.ToArray(), view.LossMask.ToArray());
     }
 
-    /// <inheritdoc />
+    /// <summary>
+    /// The teacher rows of <paramref name="indices"/>' targets, concatenated in that order; within an example, one row per
+    /// target position j (ascending), as <see cref="TrainingExample.SupervisedCount"/> counts them.
+    /// </summary>
     public TopKBatch LoadTeacher(IReadOnlyList<long> indices) => _reader.LoadTopK(indices, TopK);
 
     /// <summary>The largest token id in any example's input_ids, and the smallest (to catch negative ids).</summary>

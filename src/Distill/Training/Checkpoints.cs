@@ -44,9 +44,11 @@ public static class Checkpoints
         var staging = Path.Combine(Root(outDir), $".{Path.GetFileName(target)}.partial-{Guid.NewGuid():N}");
         try
         {
+            NonFiniteGuard.CheckWeights(model.Master, $"checkpoint of step {state.Step}");
             HfModelFolder.Save(model.Master, staging);
             optimizer.save_state_dict(Path.Combine(staging, OptimizerFile));
-            state.Save(Path.Combine(staging, TrainerState.FileName));
+            var files = Directory.GetFiles(staging).ToDictionary(f => Path.GetFileName(f), f => new FileInfo(f).Length, StringComparer.Ordinal);
+            (state with { Files = files }).Save(Path.Combine(staging, TrainerState.FileName));
             Directory.Move(staging, target);
             return target;
         }
@@ -55,6 +57,49 @@ public static class Checkpoints
             if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
             throw;
         }
+    }
+
+    /// <summary>Deletes the staging folders of saves that were killed midway; returns how many there were.</summary>
+    public static int RemoveStaging(string outDir)
+    {
+        var root = Root(outDir);
+        if (!Directory.Exists(root)) return 0;
+        var stale = Directory.GetDirectories(root, $".{Prefix}*.partial-*");
+        foreach (var folder in stale) Directory.Delete(folder, recursive: true);
+        return stale.Length;
+    }
+
+    /// <summary>Renames a damaged checkpoint to a hidden <c>.step-N.damaged-…</c> folder that no listing or resume sees; returns its new path.</summary>
+    public static string SetAside(string path)
+    {
+        var aside = Path.Combine(Path.GetDirectoryName(path)!, $".{Path.GetFileName(path)}.damaged-{Guid.NewGuid():N}");
+        Directory.Move(path, aside);
+        return aside;
+    }
+
+    /// <summary>
+    /// Why the checkpoint at <paramref name="path"/> cannot be resumed from (its state unreadable, a file missing or of
+    /// another size than the state records), naming the file; null when it looks complete.
+    /// </summary>
+    public static string? FindProblem(string path)
+    {
+        TrainerState state;
+        try
+        {
+            state = TrainerState.Load(Path.Combine(path, TrainerState.FileName));
+        }
+        catch (Exception e) when (e is InvalidDataException or IOException)
+        {
+            return e.Message;
+        }
+        foreach (var (name, size) in state.Files ?? new Dictionary<string, long>())
+        {
+            var file = Path.Combine(path, name);
+            if (!File.Exists(file)) return $"{file}: missing from the checkpoint";
+            var actual = new FileInfo(file).Length;
+            if (actual != size) return $"{file}: {actual} bytes but the checkpoint recorded {size} (truncated or damaged)";
+        }
+        return null;
     }
 
     /// <summary>Deletes all but the newest <paramref name="keepLast"/> checkpoints, never the one of <paramref name="bestStep"/>.</summary>

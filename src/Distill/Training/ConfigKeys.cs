@@ -11,11 +11,18 @@ internal static class ConfigKeys
         new("model", "student", c => Show(c.Model.Student), (c, v) => c with { Model = c.Model with { Student = Str(v) } }),
         new("model", "device", c => Show(c.Model.Device), (c, v) => c with { Model = c.Model with { Device = Str(v) } }),
         new("model", "dtype", c => Show(c.Model.DType), (c, v) => c with { Model = c.Model with { DType = Str(v) } }),
+        new("model", "teacher", c => Show(c.Model.Teacher), (c, v) => c with { Model = c.Model with { Teacher = NullableString(v) } }),
+        new("model", "teacher_dtype", c => Show(c.Model.TeacherDType), (c, v) => c with { Model = c.Model with { TeacherDType = NullableString(v) } }),
+        new("model", "teacher_top_k", c => Show(c.Model.TeacherTopK), (c, v) => c with { Model = c.Model with { TeacherTopK = NullableInt(v) } }),
 
         new("data", "path", c => Show(c.Data.Path), (c, v) => c with { Data = c.Data with { Path = Str(v) } }),
         new("data", "val_data", c => Show(c.Data.ValData), (c, v) => c with { Data = c.Data with { ValData = NullableString(v) } }),
         new("data", "top_k", c => Show(c.Data.TopK), (c, v) => c with { Data = c.Data with { TopK = NullableInt(v) } }),
         new("data", "chat_format", c => Show(c.Data.ChatFormat), (c, v) => c with { Data = c.Data with { ChatFormat = NullableString(v) } }),
+        new("data", "verify", c => Show(c.Data.Verify), (c, v) => c with { Data = c.Data with { Verify = Bool(v) } }),
+        new("data", "max_seq_len", c => Show(c.Data.MaxSeqLen), (c, v) => c with { Data = c.Data with { MaxSeqLen = NullableInt(v) } }),
+        new("data", "supervise", c => Show(c.Data.Supervise), (c, v) => c with { Data = c.Data with { Supervise = SuperviseValue(v) } }),
+        new("data", "skip_bad", c => Show(c.Data.SkipBad), (c, v) => c with { Data = c.Data with { SkipBad = Bool(v) } }),
 
         new("objective", "kd_loss", c => Show(KdObjective.Name(c.Objective.Kind)), (c, v) => c with { Objective = c.Objective with { Kind = Kind(v) } }),
         new("objective", "kd_weight", c => Show(c.Objective.KdWeight), (c, v) => c with { Objective = c.Objective with { KdWeight = Double(v) } }),
@@ -25,6 +32,13 @@ internal static class ConfigKeys
         new("objective", "temperature", c => Show(c.Objective.Temperature), (c, v) => c with { Objective = c.Objective with { Temperature = Double(v) } }),
         new("objective", "t_squared", c => Show(c.Objective.TSquared), (c, v) => c with { Objective = c.Objective with { TSquared = Bool(v) } }),
         new("objective", "beta", c => Show(c.Objective.Beta), (c, v) => c with { Objective = c.Objective with { Beta = Double(v) } }),
+
+        new("online", "lambda", c => Show(c.Online.Lambda), (c, v) => c with { Online = c.Online with { Lambda = Double(v) } }),
+        new("online", "seq_kd", c => Show(c.Online.SeqKd), (c, v) => c with { Online = c.Online with { SeqKd = Bool(v) } }),
+        new("online", "max_new_tokens", c => Show(c.Online.MaxNewTokens), (c, v) => c with { Online = c.Online with { MaxNewTokens = Int(v) } }),
+        new("online", "gen_temperature", c => Show(c.Online.GenTemperature), (c, v) => c with { Online = c.Online with { GenTemperature = Double(v) } }),
+        new("online", "gen_top_p", c => Show(c.Online.GenTopP), (c, v) => c with { Online = c.Online with { GenTopP = Double(v) } }),
+        new("online", "gen_top_k", c => Show(c.Online.GenTopK), (c, v) => c with { Online = c.Online with { GenTopK = Int(v) } }),
 
         new("optimizer", "lr", c => Show(c.Optimizer.Lr), (c, v) => c with { Optimizer = c.Optimizer with { Lr = Double(v) } }),
         new("optimizer", "min_lr", c => Show(c.Optimizer.MinLr), (c, v) => c with { Optimizer = c.Optimizer with { MinLr = Double(v) } }),
@@ -46,6 +60,8 @@ internal static class ConfigKeys
         new("trainer", "keep_last", c => Show(c.Trainer.KeepLast), (c, v) => c with { Trainer = c.Trainer with { KeepLast = Int(v) } }),
         new("trainer", "resume", c => Show(c.Trainer.Resume), (c, v) => c with { Trainer = c.Trainer with { Resume = Bool(v) } }),
         new("trainer", "skip_nonfinite", c => Show(c.Trainer.SkipNonfinite), (c, v) => c with { Trainer = c.Trainer with { SkipNonfinite = Bool(v) } }),
+        new("trainer", "max_skipped_fraction", c => Show(c.Trainer.MaxSkippedFraction), (c, v) => c with { Trainer = c.Trainer with { MaxSkippedFraction = Double(v) } }),
+        new("trainer", "overwrite", c => Show(c.Trainer.Overwrite), (c, v) => c with { Trainer = c.Trainer with { Overwrite = Bool(v) } }),
     ];
 
     /// <summary>The section names, in order.</summary>
@@ -66,7 +82,7 @@ internal static class ConfigKeys
         }
         catch (InvalidDataException)
         {
-            throw new FormatException("expected fwd_kl, bwd_kl, tail_fwd_kl, tail_bwd_kl or jsd");
+            throw new FormatException("expected one of " + KdObjective.Names);
         }
     }
 

@@ -29,7 +29,9 @@ internal static class ConfigValues
     public static int Int(string? text)
     {
         if (int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value)) return value;
-        throw new FormatException("expected an integer");
+        throw new FormatException(long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out _)
+            ? $"expected an integer of at most {int.MaxValue}"
+            : "expected an integer");
     }
 
     public static long Long(string? text)
@@ -64,4 +66,13 @@ internal static class ConfigValues
     };
 
     public static string Show(ScheduleKind kind) => kind.ToString().ToLowerInvariant();
+
+    public static Text.Conversations.Supervise SuperviseValue(string? text) => text?.Trim().ToLowerInvariant() switch
+    {
+        "all" => Text.Conversations.Supervise.All,
+        "last" => Text.Conversations.Supervise.Last,
+        _ => throw new FormatException("expected all or last"),
+    };
+
+    public static string Show(Text.Conversations.Supervise value) => value.ToString().ToLowerInvariant();
 }

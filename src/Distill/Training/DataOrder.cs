@@ -49,17 +49,9 @@ public sealed class DataOrder
         var state = unchecked((ulong)seed * 0x9E3779B97F4A7C15UL ^ (ulong)epoch);
         for (var i = count - 1; i > 0; i--)
         {
-            var j = (long)(Next(ref state) % (ulong)(i + 1));
+            var j = (long)(SplitMix64.Next(ref state) % (ulong)(i + 1));
             (permutation[i], permutation[j]) = (permutation[j], permutation[i]);
         }
         return permutation;
-    }
-
-    private static ulong Next(ref ulong state)
-    {
-        var z = state += 0x9E3779B97F4A7C15UL;
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-        return z ^ (z >> 31);
     }
 }

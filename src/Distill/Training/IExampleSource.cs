@@ -1,8 +1,6 @@
-using Distill.LogitCache;
-
 namespace Distill.Training;
 
-/// <summary>Random access to training examples and, for a logit cache, the teacher's top-K rows of their targets.</summary>
+/// <summary>Random access to training examples (a logit cache's teacher rows come through <see cref="Teachers.CachedTeacher"/>).</summary>
 public interface IExampleSource : IDisposable
 {
     /// <summary>Where the examples come from (a folder or file), for messages.</summary>
@@ -11,16 +9,7 @@ public interface IExampleSource : IDisposable
     /// <summary>Number of examples.</summary>
     long Count { get; }
 
-    /// <summary>True when <see cref="LoadTeacher"/> can be called (a logit cache).</summary>
-    bool HasTeacher { get; }
-
     /// <summary>Example <paramref name="index"/>.</summary>
     TrainingExample Example(long index);
 
-    /// <summary>
-    /// The teacher rows of <paramref name="indices"/>' targets, concatenated in that order; within an example, one row per
-    /// target position j (ascending), as <see cref="TrainingExample.SupervisedCount"/> counts them.
-    /// </summary>
-    /// <exception cref="InvalidOperationException">The source has no teacher.</exception>
-    TopKBatch LoadTeacher(IReadOnlyList<long> indices);
 }

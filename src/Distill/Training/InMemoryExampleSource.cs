@@ -1,12 +1,14 @@
-using Distill.LogitCache;
-
 namespace Distill.Training;
 
 /// <summary>Tokenized examples held in memory (a tokenized JSONL file): plain SFT, no teacher.</summary>
 /// <param name="name">Where the examples came from, for messages.</param>
 /// <param name="examples">The examples.</param>
-public sealed class InMemoryExampleSource(string name, IReadOnlyList<TrainingExample> examples) : IExampleSource
+/// <param name="notes">What the user should hear about how they were read (examples cut or skipped), one line each.</param>
+public sealed class InMemoryExampleSource(string name, IReadOnlyList<TrainingExample> examples, IReadOnlyList<string>? notes = null) : IExampleSource
 {
+    /// <summary>Lines to show before training: examples cut to the length limit, lines skipped.</summary>
+    public IReadOnlyList<string> Notes => notes ?? [];
+
     /// <inheritdoc />
     public string Name => name;
 
@@ -14,14 +16,7 @@ public sealed class InMemoryExampleSource(string name, IReadOnlyList<TrainingExa
     public long Count => examples.Count;
 
     /// <inheritdoc />
-    public bool HasTeacher => false;
-
-    /// <inheritdoc />
     public TrainingExample Example(long index) => examples[checked((int)index)];
-
-    /// <inheritdoc />
-    public TopKBatch LoadTeacher(IReadOnlyList<long> indices) =>
-        throw new InvalidOperationException($"{name}: tokenized examples carry no teacher logits; KD needs a logit cache");
 
     /// <summary>Nothing to release.</summary>
     public void Dispose()

@@ -1,28 +1,40 @@
 using Distill.Losses;
+using Distill.Models;
 using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Distill.Training;
 
 /// <summary>
-/// Examples padded on the right to the longest one, with the supervised targets gathered: target j of example b
-/// (token ids[b, j], j ≥ 1, mask[b, j] = 1) is predicted from the hidden state at position j − 1, i.e. row
-/// b·T + j − 1 of the flattened [B·T, H] hidden states. Rows are ordered by example, then position, which is the
-/// order of the cache's teacher rows. The tensors belong to the dispose scope current at <see cref="Build"/>.
+/// The one packing rule for student and teacher alike: examples padded on the right to the longest one, with the
+/// supervised targets gathered. Target j of example b (token ids[b, j], j ≥ 1, mask[b, j] ≠ 0) is predicted from the
+/// hidden state at position j − 1, i.e. row b·T + j − 1 of the flattened [B·T, H] hidden states. Rows are ordered by
+/// example, then position, which is the order of a logit cache's teacher rows. The tensors belong to the dispose scope
+/// current at <see cref="Pack"/>.
 /// </summary>
 public sealed class MicroBatch
 {
-    private MicroBatch(Tensor inputIds, Tensor? attentionMask, Tensor hiddenRows, LossTargets targets, long tokens)
+    private MicroBatch(IReadOnlyList<TrainingExample> examples, long[]? indices, Tensor inputIds, Tensor? attentionMask,
+        Tensor hiddenRows, Tensor labels, int[] rowCounts, long tokens)
     {
+        Examples = examples;
+        Indices = indices;
         InputIds = inputIds;
         AttentionMask = attentionMask;
         HiddenRows = hiddenRows;
-        Targets = targets;
+        Labels = labels;
+        RowCounts = rowCounts;
         Tokens = tokens;
     }
 
     /// <summary>The id written into padding positions (any valid id: padded positions are masked out of attention and loss).</summary>
     public const int PadId = 0;
+
+    /// <summary>The examples, in batch order.</summary>
+    public IReadOnlyList<TrainingExample> Examples { get; }
+
+    /// <summary>The examples' indices in their <see cref="IExampleSource"/>, or null when they were made on the fly (sampled completions).</summary>
+    public long[]? Indices { get; }
 
     /// <summary>[B, T] int64 token ids, right-padded with <see cref="PadId"/>.</summary>
     public Tensor InputIds { get; }
@@ -33,26 +45,38 @@ public sealed class MicroBatch
     /// <summary>[N] int64 rows of the flattened [B·T, H] hidden states that predict the N targets.</summary>
     public Tensor HiddenRows { get; }
 
-    /// <summary>[N] labels (every row counts, so no mask) and the teacher's [N, K] rows when the source has a teacher.</summary>
-    public LossTargets Targets { get; }
+    /// <summary>[N] int64 next-token labels of the targets (every row counts, so no mask).</summary>
+    public Tensor Labels { get; }
+
+    /// <summary>Targets per example, in batch order (they sum to N).</summary>
+    public int[] RowCounts { get; }
 
     /// <summary>N, the supervised targets in this micro-batch.</summary>
-    public long SupervisedTokens => Targets.Rows;
+    public long SupervisedTokens => Labels.shape[0];
 
     /// <summary>Real (non-padding) tokens in this micro-batch.</summary>
     public long Tokens { get; }
 
-    /// <summary>Pads <paramref name="indices"/>' examples, gathers their targets and, when asked, their teacher rows.</summary>
-    /// <exception cref="InvalidDataException">The teacher's rows of an example do not match its supervised targets.</exception>
-    public static MicroBatch Build(IExampleSource source, IReadOnlyList<long> indices, Device device, bool withTeacher)
+    /// <summary>The labels with <paramref name="teacher"/>'s signal for the same rows (null for plain SFT).</summary>
+    public LossTargets Targets(TeacherSignal? teacher = null) => new(Labels, null, teacher);
+
+    /// <summary>Packs <paramref name="indices"/>' examples of <paramref name="source"/>.</summary>
+    public static MicroBatch Build(IExampleSource source, IReadOnlyList<long> indices, Device device) =>
+        Pack(indices.Select(source.Example).ToArray(), device, indices);
+
+    /// <summary>Pads <paramref name="examples"/> and gathers their targets; <paramref name="indices"/> records where they came from.</summary>
+    public static MicroBatch Pack(IReadOnlyList<TrainingExample> examples, Device device, IReadOnlyList<long>? indices = null)
     {
-        var examples = indices.Select(source.Example).ToArray();
+        if (examples.Count == 0) throw new ArgumentException("a micro-batch needs at least one example", nameof(examples));
+        if (indices is not null && indices.Count != examples.Count)
+            throw new ArgumentException($"{indices.Count} indices for {examples.Count} examples", nameof(indices));
         var width = examples.Max(e => e.InputIds.Length);
-        var ids = new long[examples.Length * width];
+        var ids = new long[examples.Count * width];
         var attention = new long[ids.Length];
         var rows = new List<long>();
         var labels = new List<long>();
-        for (var b = 0; b < examples.Length; b++)
+        var counts = new int[examples.Count];
+        for (var b = 0; b < examples.Count; b++)
         {
             var e = examples[b];
             for (var j = 0; j < e.InputIds.Length; j++)
@@ -60,27 +84,27 @@ public sealed class MicroBatch
                 ids[b * width + j] = e.InputIds[j];
                 attention[b * width + j] = 1;
                 if (j == 0 || e.LossMask[j] == 0) continue;
-                rows.Add(b * width + j - 1);
+                rows.Add((long)b * width + j - 1);
                 labels.Add(e.InputIds[j]);
+                counts[b]++;
             }
         }
-        var teacher = withTeacher ? Teacher(source, indices, examples, device) : null;
         var padded = examples.Any(e => e.InputIds.Length < width);
-        var shape = new long[] { examples.Length, width };
-        return new MicroBatch(
-            tensor(ids).reshape(shape).to(device),
-            padded ? tensor(attention).reshape(shape).to(device) : null,
-            tensor(rows.ToArray()).to(device),
-            new LossTargets(tensor(labels.ToArray()).to(device), null, teacher),
+        var shape = new long[] { examples.Count, width };
+        return new MicroBatch(examples, indices?.ToArray(),
+            tensor(ids, shape, ScalarType.Int64, device),
+            padded ? tensor(attention, shape, ScalarType.Int64, device) : null,
+            tensor(rows.ToArray(), ScalarType.Int64, device),
+            tensor(labels.ToArray(), ScalarType.Int64, device),
+            counts,
             attention.Sum());
     }
 
-    private static TeacherSignal Teacher(IExampleSource source, IReadOnlyList<long> indices, TrainingExample[] examples, Device device)
+    /// <summary>[N, H] <paramref name="model"/>'s final hidden states at the rows that predict the targets.</summary>
+    public Tensor Hidden(LlamaForCausalLM model)
     {
-        var batch = source.LoadTeacher(indices);
-        for (var i = 0; i < examples.Length; i++)
-            if (batch.RowCounts[i] != examples[i].SupervisedCount)
-                throw new InvalidDataException($"{source.Name}: example {indices[i]} has {examples[i].SupervisedCount} supervised targets but {batch.RowCounts[i]} teacher rows");
-        return TeacherSignal.TopK(batch.Ids.to(device), batch.Logits.to(device), batch.LogSumExp.to(device));
+        var output = model.Forward(new CausalLMInput { InputIds = InputIds, AttentionMask = AttentionMask, ComputeLogits = false });
+        var h = output.LastHiddenState;                                                             // [B, T, H]
+        return h.reshape(-1, h.shape[2]).index_select(0, HiddenRows);
     }
 }

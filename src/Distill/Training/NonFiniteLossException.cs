@@ -12,6 +12,13 @@ public sealed class NonFiniteLossException : Exception
         Step = step;
     }
 
+    /// <summary>Weights that must not be saved, or a run stopped for too many skipped steps; <paramref name="message"/> says which and where.</summary>
+    public NonFiniteLossException(string message, int step = 0)
+        : base(message)
+    {
+        Step = step;
+    }
+
     /// <summary>The failed step (1-based).</summary>
     public int Step { get; }
 }

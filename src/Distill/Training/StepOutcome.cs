@@ -9,4 +9,7 @@ namespace Distill.Training;
 /// <param name="Tokens">Real tokens in the global batch.</param>
 /// <param name="Seconds">Wall time of the step.</param>
 /// <param name="Skipped">True when the update was skipped for a non-finite value.</param>
-internal sealed record StepOutcome(double Loss, double Kd, double Sft, double GradNorm, double Lr, long Tokens, double Seconds, bool Skipped);
+/// <param name="TeacherSeconds">Wall time spent asking the teacher.</param>
+/// <param name="Generation">What on-policy sampling made in this step, or null when the run does not sample.</param>
+internal sealed record StepOutcome(double Loss, double Kd, double Sft, double GradNorm, double Lr, long Tokens, double Seconds, bool Skipped,
+    double TeacherSeconds, GenerationStats? Generation);

@@ -16,6 +16,9 @@ public sealed record TrainConfig(ModelOptions Model, DataOptions Data, KdObjecti
     /// <summary>All defaults; student, data path and output folder still have to be given.</summary>
     public static TrainConfig Default { get; } = new(new ModelOptions(), new DataOptions(), new KdObjective(), new OptimizerOptions(), new TrainerOptions());
 
+    /// <summary>The <c>online</c> section: on-policy sampling with a live teacher (GKD).</summary>
+    public OnlineOptions Online { get; init; } = new();
+
     /// <summary>Checks every key; the exception names the first bad one and why.</summary>
     /// <exception cref="InvalidDataException">A value is missing, out of range or inconsistent.</exception>
     public void Validate()
@@ -25,10 +28,31 @@ public sealed record TrainConfig(ModelOptions Model, DataOptions Data, KdObjecti
         Require(Trainer.Out, "trainer.out", "the output folder");
         Require(Model.Device, "model.device", "cpu, cuda or cuda:N");
         _ = Model.ComputeDType;
+        _ = Model.TeacherComputeDType;
+        if (Model.Teacher is not null && string.IsNullOrWhiteSpace(Model.Teacher)) Fail("model.teacher", "''", "must name the teacher's Hugging Face folder (or be null)");
+        if (Model.TeacherTopK is < 1) Fail("model.teacher_top_k", Model.TeacherTopK, "must be >= 1 (or null for the full vocabulary)");
+        if (Model.TeacherTopK is not null && Model.Teacher is null) Fail("model.teacher_top_k", Model.TeacherTopK, "needs a live teacher (model.teacher)");
         if (Data.TopK is < 1) Fail("data.top_k", Data.TopK, "must be >= 1 (or null for the cache's K)");
         ValidateTrainer(Trainer);
         ValidateOptimizer(Optimizer, Trainer.Steps);
         Objective.Validate();
+        ValidateOnline();
+    }
+
+    private void ValidateOnline()
+    {
+        var o = Online;
+        if (!(o.Lambda >= 0 && o.Lambda <= 1)) Fail("online.lambda", o.Lambda, "must be in [0, 1]");
+        if (o.SeqKd && o.Lambda == 1) Fail("online.seq_kd", "true", "has no effect with lambda = 1: every completion is the student's own");
+        if (o.Samples && Model.Teacher is null) Fail(o.SeqKd ? "online.seq_kd" : "online.lambda", o.SeqKd ? "true" : o.Lambda, "needs a live teacher (model.teacher)");
+        if (o.MaxNewTokens < 1) Fail("online.max_new_tokens", o.MaxNewTokens, "must be >= 1");
+        if (!(o.GenTemperature >= 0) || double.IsInfinity(o.GenTemperature)) Fail("online.gen_temperature", o.GenTemperature, "must be finite and >= 0 (0 is greedy)");
+        if (!(o.GenTopP > 0 && o.GenTopP <= 1)) Fail("online.gen_top_p", o.GenTopP, "must be in (0, 1]");
+        if (o.GenTopK < 0) Fail("online.gen_top_k", o.GenTopK, "must be >= 0 (0 is off)");
+        if (Objective.Kind == KdLossKind.SampledRkl && Model.Teacher is null)
+            Fail("objective.kd_loss", "sampled_rkl", "needs a live teacher (model.teacher): a cache holds no log-probability of the student's samples");
+        if (Objective.Kind == KdLossKind.SampledRkl && Model.TeacherTopK is not null)
+            Fail("objective.kd_loss", "sampled_rkl", $"needs the teacher's log-probability of every sampled token, which teacher_top_k = {Model.TeacherTopK} does not keep");
     }
 
     private static void ValidateTrainer(TrainerOptions t)
@@ -42,6 +66,7 @@ public sealed record TrainConfig(ModelOptions Model, DataOptions Data, KdObjecti
         if (t.ValInterval < 0) Fail("trainer.val_interval", t.ValInterval, "must be >= 0 (0 validates only at the end)");
         if (t.SaveInterval < 0) Fail("trainer.save_interval", t.SaveInterval, "must be >= 0 (0 never saves checkpoints)");
         if (t.KeepLast < 1) Fail("trainer.keep_last", t.KeepLast, "must be >= 1");
+        if (!(t.MaxSkippedFraction >= 0 && t.MaxSkippedFraction <= 1)) Fail("trainer.max_skipped_fraction", t.MaxSkippedFraction, "must be in [0, 1]");
     }
 
     private static void ValidateOptimizer(OptimizerOptions o, int steps)

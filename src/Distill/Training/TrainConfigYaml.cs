@@ -5,7 +5,7 @@ using YamlDotNet.RepresentationModel;
 namespace Distill.Training;
 
 /// <summary>
-/// Reads and writes recipes: YAML with the sections model, data, objective, optimizer and trainer, e.g.
+/// Reads and writes recipes: YAML with the sections model, data, objective, online, optimizer and trainer, e.g.
 /// <code>
 /// objective:
 ///   kd_loss: fwd_kl
@@ -39,16 +39,19 @@ public static class TrainConfigYaml
         return config;
     }
 
-    /// <summary>Applies <c>key=value</c> overrides in order; keys are "section.name" or a bare name unique to one section.</summary>
+    /// <summary>
+    /// Applies <c>key=value</c> overrides in order; keys are "section.name" or a bare name unique to one section.
+    /// <paramref name="where"/> names their origin in messages (the option that gave them).
+    /// </summary>
     /// <exception cref="InvalidDataException">A malformed override, an unknown key or a bad value.</exception>
-    public static TrainConfig Override(TrainConfig config, IEnumerable<string> assignments)
+    public static TrainConfig Override(TrainConfig config, IEnumerable<string> assignments, string where = "--set")
     {
         foreach (var assignment in assignments)
         {
             var eq = assignment.IndexOf('=', StringComparison.Ordinal);
-            if (eq <= 0) throw new InvalidDataException($"--set '{assignment}': expected key=value");
+            if (eq <= 0) throw new InvalidDataException($"{where} '{assignment}': expected key=value");
             var value = assignment[(eq + 1)..].Trim();
-            config = Apply(config, assignment[..eq], value is "null" or "~" ? null : value, "--set");
+            config = Apply(config, assignment[..eq], value is "null" or "~" ? null : value, where);
         }
         return config;
     }
@@ -103,7 +106,7 @@ public static class TrainConfigYaml
         if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is YamlScalarNode { Value: null or "" or "~" or "null" })
             return entries;
         if (stream.Documents[0].RootNode is not YamlMappingNode root)
-            throw new InvalidDataException($"{source}: the recipe must be a mapping of sections (model, data, objective, optimizer, trainer)");
+            throw new InvalidDataException($"{source}: the recipe must be a mapping of sections (model, data, objective, online, optimizer, trainer)");
         foreach (var (keyNode, valueNode) in root.Children)
         {
             var name = Name(keyNode, source);

@@ -21,9 +21,9 @@ public static class Trainer
     public static TrainResult Run(TrainConfig config, IProgress<TrainProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         config.Validate();
-        var (student, format) = (config.Model.Student, config.Data.ChatFormat);
-        using var train = TrainingData.Open(config.Data.Path, config.Data.TopK, student, format);
-        using var val = config.Data.ValData is { } v ? TrainingData.Open(v, config.Data.TopK, student, format) : null;
+        var student = config.Model.Student;
+        using var train = TrainingData.Open(config.Data.Path, config.Data, student);
+        using var val = config.Data.ValData is { } v ? TrainingData.Open(v, config.Data, student) : null;
         return Run(config, train, val, progress, cancellationToken);
     }
 
@@ -39,24 +39,38 @@ public static class Trainer
         IProgress<TrainProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         config = Resolve(config, train, val);
-        var notes = new[] { train, val }.OfType<CacheExampleSource>().Select(CacheDataCheck.Check).OfType<string>().ToArray();
+        var notes = new[] { train, val }.OfType<CacheExampleSource>().Select(CacheDataCheck.Check).OfType<string>()
+            .Concat(new[] { train, val }.OfType<InMemoryExampleSource>().SelectMany(s => s.Notes)).ToList();
         var t = config.Trainer;
-        Directory.CreateDirectory(t.Out);
-        var resume = FindResume(config);
+        var identity = DataIdentity.Of(train);
+        var resume = RunFolder.Prepare(config, identity, notes);
         var device = Devices.Parse(config.Model.Device);
         var master = HfModelFolder.Load(resume?.Path ?? config.Model.Student, device, ScalarType.Float32);
         using var model = new TrainingModel(master, config.Model.ComputeDType);
         StudentCompatibility.Check(master.Config, config.Model.Student, train);
         if (val is not null) StudentCompatibility.Check(master.Config, config.Model.Student, val);
+        TrainingTeachers.Check(config, train, val, master.Config);
+        using var teachers = TrainingTeachers.Open(config, train, val, device);
         using var optimizer = CreateOptimizer(master, config.Optimizer);
         if (resume is not null) optimizer.load_state_dict(Path.Combine(resume.Value.Path, Checkpoints.OptimizerFile));
+        Directory.CreateDirectory(t.Out);
         TrainConfigYaml.Save(config, Path.Combine(t.Out, TrainConfigYaml.ResolvedFileName));
         using var metrics = new MetricsLog(t.Out, resume?.State.Step);
-        var start = resume?.State ?? new TrainerState { Step = 0, ExamplesSeen = 0, Seed = t.Seed, GlobalBatch = t.GlobalBatch };
+        var start = resume?.State ?? new TrainerState { Step = 0, ExamplesSeen = 0, Seed = t.Seed, GlobalBatch = t.GlobalBatch, DataIdentity = identity };
         foreach (var note in notes) progress?.Report(new TrainProgress(start.Step, t.Steps, double.NaN, 0, 0, 0, 0, 0, TimeSpan.Zero, Message: note));
-        var loop = new TrainingLoop(config, model, optimizer, train, val, metrics, progress, start, resume?.Path);
-        loop.Run(cancellationToken);
+        var loop = new TrainingLoop(config, model, optimizer, train, val, teachers, metrics, progress, start, resume?.Path);
+        try
+        {
+            loop.Run(cancellationToken);
+        }
+        catch
+        {
+            metrics.Dispose();
+            RunFolder.RemoveIfNothingToResume(t.Out);
+            throw;
+        }
         var final = Path.Combine(t.Out, FinalFolder);
+        NonFiniteGuard.CheckWeights(master, $"final model {final}");
         HfModelFolder.Save(master, final, new HfSaveOptions { Overwrite = true, SourceDirectory = config.Model.Student });
         metrics.Dispose();
         DrawPlots(t.Out, progress, loop.State);
@@ -79,19 +93,19 @@ public static class Trainer
     }
 
     /// <summary>
-    /// Validates, and adapts the objective to the data: without a teacher the run is plain SFT (kd_weight 0, sft_weight
-    /// 1 unless set); KD validation needs a cache as well.
+    /// Validates, and adapts the objective to the data: without a teacher (a logit cache or <c>model.teacher</c>) the run
+    /// is plain SFT (kd_weight 0, sft_weight 1 unless set); KD validation from a cache needs a cache as well.
     /// </summary>
     public static TrainConfig Resolve(TrainConfig config, IExampleSource train, IExampleSource? val)
     {
         config.Validate();
         if (train.Count < 1) throw new InvalidDataException($"{train.Name}: no training examples");
-        if (!train.HasTeacher)
+        if (!TrainingTeachers.HasTeacher(config, train))
         {
             var o = config.Objective;
             config = config with { Objective = o with { KdWeight = 0, SftWeight = o.SftWeight > 0 ? o.SftWeight : 1 } };
         }
-        if (val is not null && train.HasTeacher && !val.HasTeacher && config.Objective.KdWeight > 0)
+        if (val is not null && train is CacheExampleSource && val is not CacheExampleSource && config.Objective.KdWeight > 0)
             throw new InvalidDataException($"train config: data.val_data = {val.Name} has no teacher logits but kd_weight > 0; give a logit cache for validation");
         if (train is CacheExampleSource a && val is CacheExampleSource b)
         {
@@ -113,23 +127,5 @@ public static class Trainer
             new AdamW.ParamGroup(parameters.Where(p => p.dim() < 2), o.Lr, o.Beta1, o.Beta2, o.Eps, 0.0),
         };
         return new AdamW(groups, o.Lr, o.Beta1, o.Beta2, o.Eps, o.WeightDecay);
-    }
-
-    private static (string Path, TrainerState State)? FindResume(TrainConfig config)
-    {
-        var t = config.Trainer;
-        var checkpoints = Checkpoints.List(t.Out);
-        if (checkpoints.Count == 0) return null;
-        if (!t.Resume)
-            throw new InvalidDataException($"{t.Out}: the output folder already holds checkpoints; set resume to continue, or choose another folder");
-        var path = checkpoints[^1].Path;
-        var state = TrainerState.Load(Path.Combine(path, TrainerState.FileName));
-        if (state.Seed != t.Seed)
-            throw new InvalidDataException($"{path}: trainer.seed = {t.Seed} but the checkpoint was trained with seed {state.Seed}; the data order would differ");
-        if (state.GlobalBatch != t.GlobalBatch)
-            throw new InvalidDataException($"{path}: trainer.global_batch = {t.GlobalBatch} but the checkpoint was trained with {state.GlobalBatch}");
-        if (state.Step > t.Steps)
-            throw new InvalidDataException($"{path}: the checkpoint is at step {state.Step}, beyond trainer.steps = {t.Steps}");
-        return (path, state);
     }
 }

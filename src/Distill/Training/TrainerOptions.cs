@@ -12,6 +12,11 @@ namespace Distill.Training;
 /// <param name="KeepLast">Checkpoints kept besides the best by validation loss (<c>keep_last</c>).</param>
 /// <param name="Resume">Continue from the newest checkpoint in the output folder (<c>resume</c>).</param>
 /// <param name="SkipNonfinite">Skip and count steps with a non-finite loss or gradient instead of stopping (<c>skip_nonfinite</c>).</param>
+/// <param name="MaxSkippedFraction">
+/// With <c>skip_nonfinite</c>, stop with an error once more than this fraction of the steps run so far was skipped
+/// (<c>max_skipped_fraction</c>): a rare overflow is noise, a run that skips one step in ten has diverged.
+/// </param>
+/// <param name="Overwrite">Replace a previous run's <c>final/</c> and metrics in <c>out</c> (<c>overwrite</c>); never checkpoints.</param>
 public sealed record TrainerOptions(
     string Out = "",
     int Steps = 100,
@@ -23,7 +28,9 @@ public sealed record TrainerOptions(
     int SaveInterval = 0,
     int KeepLast = 2,
     bool Resume = false,
-    bool SkipNonfinite = false)
+    bool SkipNonfinite = false,
+    double MaxSkippedFraction = 0.1,
+    bool Overwrite = false)
 {
     /// <summary>Micro-batches per optimizer step: global_batch / micro_batch.</summary>
     public int AccumulationSteps => MicroBatch > 0 ? GlobalBatch / MicroBatch : 0;

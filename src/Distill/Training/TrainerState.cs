@@ -35,6 +35,15 @@ public sealed record TrainerState
     /// <summary>The step of <see cref="BestValLoss"/>, or null.</summary>
     [JsonPropertyName("best_step")] public int? BestStep { get; init; }
 
+    /// <summary>What was trained on (<see cref="Training.DataIdentity"/>); a resume on other data is refused. Null in older checkpoints.</summary>
+    [JsonPropertyName("data_identity")] public string? DataIdentity { get; init; }
+
+    /// <summary>
+    /// Size in bytes of every other file of the checkpoint, written last, so a file cut short later (a full disk, a copy
+    /// interrupted) is found by its size before a resume reads it. Null in older checkpoints.
+    /// </summary>
+    [JsonPropertyName("files")] public IReadOnlyDictionary<string, long>? Files { get; init; }
+
     private static readonly JsonSerializerOptions Json = new()
     {
         WriteIndented = true,

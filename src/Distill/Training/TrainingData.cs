@@ -1,5 +1,7 @@
+using System.Globalization;
 using System.Text.Json;
 using Distill.LogitCache;
+using Distill.Models;
 using Distill.Text.Conversations;
 
 namespace Distill.Training;
@@ -10,31 +12,42 @@ public static class TrainingData
     /// <summary>
     /// A folder with <c>manifest.json</c> is a logit cache (KD + SFT). A JSONL file is plain SFT, either pre-tokenized
     /// (<c>{"input_ids": [...], "loss_mask": [...]}</c>, mask optional = every token after the first) or conversations,
-    /// tokenized with the student's tokenizer and chat template (or the built-in <paramref name="chatFormat"/>), with the
-    /// loss on the assistant's tokens.
+    /// tokenized with the student's tokenizer and chat template (or <see cref="DataOptions.ChatFormat"/>), with the loss
+    /// on the assistant's tokens. JSONL examples are cut to <see cref="DataOptions.MaxSeqLen"/> (default: the student's
+    /// <c>max_position_embeddings</c>); the source's <see cref="InMemoryExampleSource.Notes"/> count the cut and skipped ones.
     /// </summary>
     /// <exception cref="InvalidDataException">The path is neither, or a line is malformed (names the file and line).</exception>
-    public static IExampleSource Open(string path, int? topK, string studentDir, string? chatFormat = null)
+    public static IExampleSource Open(string path, DataOptions data, string studentDir)
     {
         if (Directory.Exists(path))
         {
             if (!File.Exists(Path.Combine(path, CacheFolder.ManifestFileName)))
                 throw new InvalidDataException($"{path}: a folder given as data must be a logit cache with {CacheFolder.ManifestFileName}");
-            return new CacheExampleSource(path, topK);
+            return new CacheExampleSource(path, data.TopK, data.Verify);
         }
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: training data not found", path);
-        return new InMemoryExampleSource(path, IsPreTokenized(path) ? ReadTokenized(path) : ReadConversations(path, studentDir, chatFormat));
+        var maxSeqLen = ContextLength.Resolve(data.MaxSeqLen, studentDir);
+        data = data with { MaxSeqLen = maxSeqLen };
+        return IsPreTokenized(path) ? ReadTokenized(path, data) : ReadConversations(path, studentDir, data);
     }
 
-    /// <summary>Tokenizes a conversations JSONL file for the student (its tokenizer and chat template).</summary>
-    public static IReadOnlyList<TrainingExample> ReadConversations(string path, string studentDir, string? chatFormat)
+    private static InMemoryExampleSource ReadConversations(string path, string studentDir, DataOptions data)
     {
-        var chat = ChatTokenizer.Load(studentDir, chatFormat);
-        var examples = chat.BuildAll(ConversationReader.Open(path).Read())
-            .Select(e => new TrainingExample(e.InputIds, e.LossMask)).ToArray();
-        if (examples.Length == 0) throw new InvalidDataException($"{path}: no conversations");
-        return examples;
+        var chat = ChatTokenizer.Load(studentDir, data.ChatFormat, new ExampleOptions(data.Supervise, data.MaxSeqLen));
+        var reader = ConversationReader.Open(path, new ConversationReaderOptions(SkipBad: data.SkipBad));
+        var unusable = new List<BadLine>();
+        var built = chat.BuildAll(reader.Read(), data.SkipBad ? unusable : null).ToArray();
+        var examples = built.Select(e => new TrainingExample(e.InputIds, e.LossMask)).ToArray();
+        var notes = new List<string>();
+        if (Truncation(path, built.Count(e => e.Truncated), examples.Length, data.MaxSeqLen) is { } cut) notes.Add(cut);
+        var skipped = reader.Skipped.Concat(unusable).OrderBy(b => b.Line).ToArray();
+        if (skipped.Length > 0) notes.Add($"{path}: {BadLine.Summary(skipped)}");
+        if (examples.Length == 0) throw new InvalidDataException($"{path}: no usable conversation" + (skipped.Length > 0 ? $"; {BadLine.Summary(skipped)}" : ""));
+        return new InMemoryExampleSource(path, examples, notes);
     }
+
+    private static string? Truncation(string path, int truncated, int total, int? maxSeqLen) => truncated == 0 ? null
+        : string.Create(CultureInfo.InvariantCulture, $"{path}: {truncated} of {total} examples were longer than max_seq_len = {maxSeqLen} tokens and were cut to it (their end is dropped)");
 
     private static bool IsPreTokenized(string path)
     {
@@ -51,19 +64,43 @@ public static class TrainingData
         }
     }
 
-    /// <summary>Reads pre-tokenized JSONL examples.</summary>
-    public static IReadOnlyList<TrainingExample> ReadTokenized(string path)
+    // Pre-tokenized lines follow the conversations' rules: the end is cut to max_seq_len, and a line left with no
+    // supervised token, not UTF-8 or malformed is an error naming it (or, with skip_bad, skipped and listed).
+    private static InMemoryExampleSource ReadTokenized(string path, DataOptions data)
     {
         var examples = new List<TrainingExample>();
-        var line = 0;
-        foreach (var text in File.ReadLines(path))
+        var skipped = new List<BadLine>();
+        var (line, truncated) = (0, 0);
+        using var stream = File.OpenRead(path);
+        var lines = new LineReader(stream, ConversationReaderOptions.Default.MaxLineBytes);
+        while (lines.TryReadLine(out var text, out var problem))
         {
             line++;
-            if (string.IsNullOrWhiteSpace(text)) continue;
-            examples.Add(ParseLine(text, $"{path}:{line}"));
+            try
+            {
+                if (text is null) throw new InvalidDataException($"{path}:{line}: {problem}");
+                if (string.IsNullOrWhiteSpace(text)) continue;
+                var example = ParseLine(text, $"{path}:{line}");
+                if (example.InputIds.Length > data.MaxSeqLen)
+                {
+                    var keep = data.MaxSeqLen.Value;
+                    example = new TrainingExample(example.InputIds[..keep], example.LossMask[..keep]);
+                    if (example.SupervisedCount == 0)
+                        throw new InvalidDataException($"{path}:{line}: no supervised token left after truncation to {keep} tokens");
+                    truncated++;
+                }
+                examples.Add(example);
+            }
+            catch (InvalidDataException e) when (data.SkipBad)
+            {
+                skipped.Add(new BadLine(path, line, e.Message[($"{path}:{line}: ".Length)..]));
+            }
         }
-        if (examples.Count == 0) throw new InvalidDataException($"{path}: no examples");
-        return examples;
+        var notes = new List<string>();
+        if (Truncation(path, truncated, examples.Count, data.MaxSeqLen) is { } cut) notes.Add(cut);
+        if (skipped.Count > 0) notes.Add($"{path}: {BadLine.Summary(skipped)}");
+        if (examples.Count == 0) throw new InvalidDataException($"{path}: no examples" + (skipped.Count > 0 ? $"; {BadLine.Summary(skipped)}" : ""));
+        return new InMemoryExampleSource(path, examples, notes);
     }
 
     private static TrainingExample ParseLine(string text, string where)

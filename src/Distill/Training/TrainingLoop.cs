@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using Distill.Teachers;
+using Distill.Text.Tokenization;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -8,11 +10,20 @@ namespace Distill.Training;
 /// <summary>The optimizer steps of one run: batching, gradient accumulation, clipping, the update, logging, checkpoints.</summary>
 internal sealed class TrainingLoop(
     TrainConfig config, TrainingModel model, AdamW optimizer, IExampleSource train, IExampleSource? val,
-    MetricsLog metrics, IProgress<TrainProgress>? progress, TrainerState start, string? startCheckpoint)
+    TrainingTeachers teachers, MetricsLog metrics, IProgress<TrainProgress>? progress, TrainerState start, string? startCheckpoint)
 {
     private readonly DataOrder _order = new(train.Count, config.Trainer.Seed);
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private readonly Parameter[] _masters = model.Master.parameters().ToArray();
+    private readonly IReadOnlyCollection<int> _stopIds = config.Model.Teacher is null ? []
+        : OnPolicyBatch.StopIds(config.Model.Student, config.Data.ChatFormat, model.Master.Config);
+    private readonly HfTokenizer? _tokenizer = config.Model.Teacher is not null && File.Exists(Path.Combine(config.Model.Student, "tokenizer.json"))
+        ? HfTokenizer.Load(config.Model.Student) : null;
+    private OnPolicyBatch? _onPolicy;
+
+    private OnPolicyBatch? OnPolicy => config.Online.Samples
+        ? _onPolicy ??= new OnPolicyBatch(config.Online, config.Objective, _stopIds, config.Trainer.Seed, config.Trainer.MicroBatch)
+        : null;
 
     public TrainerState State { get; private set; } = start;
 
@@ -43,6 +54,7 @@ internal sealed class TrainingLoop(
             };
             LastLoss = outcome.Loss;
             Log(outcome);
+            NonFiniteGuard.CheckSkipped(State, t, LastCheckpoint);
             var done = step + 1 == t.Steps;
             if (val is not null && (done || (t.ValInterval > 0 && State.Step % t.ValInterval == 0))) Validate();
             if (t.SaveInterval > 0 && State.Step % t.SaveInterval == 0) Save("saved");
@@ -56,7 +68,11 @@ internal sealed class TrainingLoop(
         var started = Stopwatch.GetTimestamp();
         var indices = _order.Range((long)step * t.GlobalBatch, t.GlobalBatch);
         model.ZeroGrad();
-        var (loss, kd, sft, tokens) = GradientAccumulator.Accumulate(model.Compute, train, indices, t.MicroBatch, config.Objective, t.ChunkSize);
+        GenerationStats? generation = null;
+        IReadOnlyList<BatchPart> parts = [new BatchPart(indices.Select(train.Example).ToArray(), indices, config.Objective)];
+        if (OnPolicy is { } onPolicy)
+            (parts, generation) = onPolicy.Build(train, indices, step, model.Compute, (teachers.Train as ModelTeacher)?.Model);
+        var (loss, kd, sft, tokens, teacherSeconds) = GradientAccumulator.Accumulate(model.Compute, parts, t.MicroBatch, t.ChunkSize, teachers.Train);
         model.CopyGradsToMasters();
         var clip = config.Optimizer.GradClip > 0 ? config.Optimizer.GradClip : double.PositiveInfinity;
         var gradNorm = nn.utils.clip_grad_norm_(_masters, clip);
@@ -72,7 +88,7 @@ internal sealed class TrainingLoop(
         }
         model.ZeroGrad();
         var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
-        return new StepOutcome(loss, kd, sft, gradNorm, lr, tokens, seconds, skipped);
+        return new StepOutcome(loss, kd, sft, gradNorm, lr, tokens, seconds, skipped, teacherSeconds, generation);
     }
 
     private void Log(StepOutcome o)
@@ -84,6 +100,12 @@ internal sealed class TrainingLoop(
             ["tokens_per_s"] = tokensPerSecond, ["grad_norm"] = o.GradNorm,
         };
         if (o.Skipped) row["skipped"] = true;
+        if (teachers.Train is ModelTeacher)
+        {
+            var generation = o.Generation?.Seconds ?? 0;
+            (row["generation_s"], row["teacher_s"], row["student_s"]) = (generation, o.TeacherSeconds, o.Seconds - generation - o.TeacherSeconds);
+        }
+        if (o.Generation is { } g) (row["generated_tokens"], row["mean_completion_length"]) = (g.Tokens, g.MeanLength);
         metrics.Write(row);
         progress?.Report(new TrainProgress(State.Step, config.Trainer.Steps, o.Loss, o.Kd, o.Sft, o.Lr, tokensPerSecond, o.GradNorm,
             _clock.Elapsed, Message: o.Skipped ? $"step {State.Step}: non-finite loss or gradient, update skipped" : null));
@@ -95,18 +117,27 @@ internal sealed class TrainingLoop(
         model.Compute.eval();
         try
         {
-            result = Validator.Run(model.Compute, val!, config.Objective, config.Trainer.MicroBatch, config.Trainer.ChunkSize);
+            result = Validator.Run(model.Compute, val!, config.Objective, config.Trainer.MicroBatch, config.Trainer.ChunkSize, teachers.Val);
+            if (teachers.Val is ModelTeacher live)
+            {
+                var (rkl, answers) = OnPolicyValidation.Run(model.Compute, val!, live, _stopIds, config.Online.MaxNewTokens,
+                    config.Trainer.MicroBatch, config.Trainer.ChunkSize, _tokenizer);
+                result = result with { OwnReverseKl = rkl, AnswerAccuracy = answers };
+            }
         }
         finally
         {
             model.Compute.train();
         }
         LastValidation = result;
-        metrics.Write(new Dictionary<string, object?>
+        var row = new Dictionary<string, object?>
         {
             ["step"] = State.Step, ["validation"] = true, ["loss"] = result.Loss, ["kd"] = result.Kd, ["sft"] = result.Sft,
             ["accuracy"] = result.Accuracy, ["top1_agreement"] = result.Top1Agreement, ["tokens"] = result.Tokens,
-        });
+        };
+        if (result.OwnReverseKl is { } ownKl) row["own_reverse_kl"] = ownKl;
+        if (result.AnswerAccuracy is { } accuracy) row["answer_accuracy"] = accuracy;
+        metrics.Write(row);
         progress?.Report(new TrainProgress(State.Step, config.Trainer.Steps, result.Loss, result.Kd, result.Sft, 0, 0, 0, _clock.Elapsed, result));
         if (State.BestValLoss is { } best && !(result.Loss < best)) return;
         State = State with { BestValLoss = result.Loss, BestStep = State.Step };

@@ -10,34 +10,31 @@ public static class Validator
 {
     /// <summary>
     /// Loss parts from <see cref="ChunkedLoss.Evaluate"/>, plus token accuracy and top-1 agreement with the teacher
-    /// from the argmax of each chunk's logits (so [tokens × vocab] never exists at once here either). The teacher is
-    /// <paramref name="teacher"/> when given (its final hidden states per micro-batch, projected chunk by chunk like
-    /// the model's), else the source's cached top-K when it has one. With a teacher the KD part is measured even when
-    /// kd_weight is 0, so an SFT baseline reports how far it is from the teacher.
+    /// from the argmax of each chunk's logits (so [tokens × vocab] never exists at once here either). The teacher, when
+    /// given, answers per micro-batch (a live model's hidden states are projected chunk by chunk like the model's). With
+    /// a teacher the KD part is measured even when kd_weight is 0, so an SFT baseline reports how far it is from the teacher.
     /// </summary>
     /// <param name="model">The model evaluated.</param>
     /// <param name="source">The examples, in index order.</param>
     /// <param name="objective">The loss reported as <see cref="ValidationResult.Loss"/>.</param>
     /// <param name="microBatch">Examples per forward pass, ≥ 1.</param>
     /// <param name="chunkSize">Tokens per output-projection chunk, ≥ 1.</param>
-    /// <param name="teacher">Optional teacher model on the model's device, sharing its tokenizer; used instead of a cache.</param>
+    /// <param name="teacher">Optional teacher of the same examples (a cache of this source, or a model sharing the tokenizer).</param>
     /// <exception cref="InvalidDataException">kd_weight &gt; 0 but there is no teacher.</exception>
     public static ValidationResult Run(LlamaForCausalLM model, IExampleSource source, KdObjective objective, int microBatch, int chunkSize,
-        LlamaForCausalLM? teacher = null)
+        Teachers.ITeacher? teacher = null)
     {
         var sums = new LossSums();
         long correct = 0, agree = 0;
-        bool withCache = teacher is null && source.HasTeacher;
         using var noGrad = no_grad();
         for (long start = 0; start < source.Count; start += microBatch)
         {
             using var scope = NewDisposeScope();
             var indices = Enumerable.Range(0, (int)Math.Min(microBatch, source.Count - start)).Select(i => start + i).ToArray();
-            var batch = MicroBatch.Build(source, indices, model.Device, withCache);
+            var batch = MicroBatch.Build(source, indices, model.Device);
             if (batch.SupervisedTokens == 0) continue;
-            var hidden = Hidden(model, batch);                                                      // [N, H]
-            var targets = teacher is null ? batch.Targets
-                : new LossTargets(batch.Targets.Labels, batch.Targets.Mask, TeacherSignal.FromHidden(Hidden(teacher, batch), teacher.LmHeadWeight));
+            var hidden = batch.Hidden(model);                                                       // [N, H]
+            var targets = batch.Targets(teacher?.Signal(batch));
             sums += ChunkedLoss.Evaluate(hidden, model.LmHeadWeight, targets, objective, chunkSize);
             var (c, a) = Argmax(hidden, model.LmHeadWeight, targets, chunkSize);
             correct += c;
@@ -47,15 +44,7 @@ public static class Validator
         var tokens = (long)sums.Tokens;
         var denominator = Math.Max(tokens, 1);
         return new ValidationResult(mean.Total, mean.Kd, mean.Sft, (double)correct / denominator,
-            teacher is not null || withCache ? (double)agree / denominator : null, tokens);
-    }
-
-    /// <summary>[N, H] final hidden states at the rows that predict the batch's targets.</summary>
-    internal static Tensor Hidden(LlamaForCausalLM model, MicroBatch batch)
-    {
-        var output = model.Forward(new CausalLMInput { InputIds = batch.InputIds, AttentionMask = batch.AttentionMask, ComputeLogits = false });
-        var h = output.LastHiddenState;                                                             // [B, T, H]
-        return h.reshape(-1, h.shape[2]).index_select(0, batch.HiddenRows);
+            teacher is not null ? (double)agree / denominator : null, tokens);
     }
 
     private static (long Correct, long Agree) Argmax(Tensor hidden, Tensor weight, LossTargets targets, int chunkSize)

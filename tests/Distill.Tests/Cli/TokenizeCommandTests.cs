@@ -101,4 +101,24 @@ public class TokenizeCommandTests
         Assert.StartsWith("distill tokenize: ", error, StringComparison.Ordinal);
         Assert.Contains("no tokenizer.json", error, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Data_Should_Be_Cut_To_The_Models_Context_By_Default_And_Counted()
+    {
+        using var folder = new TinyModelFolder(eos: "<|im_end|>");
+        var config = Distill.Tests.Models.TinyModels.ConfigJson();
+        config["max_position_embeddings"] = 40;
+        File.WriteAllText(Path.Combine(folder.Path, "config.json"), config.ToJsonString());
+        var answer = string.Join(' ', Enumerable.Repeat("Pong", 50));
+        using var data = TempJsonl.FromLines(Good, $$"""{"prompt": "x", "completion": "{{answer}}"}""");
+
+        var (exit, output, error) = Run("--model", folder.Path, "--data", data.Path, "--json", "--chat-format", "chatml");
+
+        Assert.True(exit == 0, error);
+        var lines = Lines(output);
+        Assert.Equal(2, lines.Length);
+        Assert.True(JsonDocument.Parse(lines[0]).RootElement.GetProperty("ids").GetArrayLength() < 40);
+        Assert.Equal(40, JsonDocument.Parse(lines[1]).RootElement.GetProperty("ids").GetArrayLength());
+        Assert.Equal("distill tokenize: 1 example(s) were longer than --max-seq-len 40 tokens and were cut to it", error.Trim());
+    }
 }

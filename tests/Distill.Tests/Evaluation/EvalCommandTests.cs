@@ -70,6 +70,25 @@ public sealed class EvalCommandTests
     }
 
     [Fact]
+    public void Eval_With_A_Corrupt_Cache_Should_Fail_Unless_No_Verify()
+    {
+        using var t = new TinyTeacher(conversations: 3);
+        Assert.Equal(0, Run("topk", "--teacher", t.Path, "--data", t.Data, "--out", t.Sub("cache"), "--top-k", "6", "--chat-format", TinyTeacher.ChatFormat).Exit);
+        var shard = Directory.GetFiles(t.Sub("cache"), "shard-*.safetensors").Single();
+        var manifest = Path.Combine(t.Sub("cache"), "manifest.json");
+        var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(manifest))!;
+        json["shards"]![0]!["sha256"] = new string('0', 64);   // the shard is intact, the checksum is not its own
+        File.WriteAllText(manifest, json.ToJsonString());
+
+        var (exit, _, error) = Run(Eval(t, "--cache", t.Sub("cache")));
+        var unverified = Run(Eval(t, "--cache", t.Sub("cache"), "--no-verify"));
+
+        Assert.Equal(1, exit);
+        Assert.Contains($"{shard}: checksum mismatch", error, StringComparison.Ordinal);
+        Assert.True(unverified.Exit == 0, unverified.Error);
+    }
+
+    [Fact]
     public void Eval_With_A_Cache_Of_Other_Data_Should_Fail_With_One_Line()
     {
         using var t = new TinyTeacher(conversations: 4);

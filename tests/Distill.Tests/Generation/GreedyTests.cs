@@ -105,14 +105,20 @@ public sealed class GreedyTests
     }
 
     [Fact]
-    public void Forward_Should_Reject_A_Padding_Mask_With_A_Cache()
+    public void Forward_Should_Reject_A_Padding_Mask_That_Does_Not_Cover_The_Cached_Slots()
     {
         using var model = Model("LlamaForCausalLM");
         using var cache = new KvCache(model.Config.NumHiddenLayers);
-        using var ids = tensor(new long[,] { { 1, 2, 3 } });
-        using var mask = ones_like(ids);
+        using var noGrad = no_grad();
+        using var prompt = tensor(new long[,] { { 1, 2, 3 } });
+        using var next = tensor(new long[,] { { 4 } });
+        using var nextOnly = ones_like(next);
+        using var scope = NewDisposeScope();
+        model.Forward(new CausalLMInput { InputIds = prompt, AttentionMask = ones_like(prompt), Cache = cache });
 
-        Assert.Throws<ArgumentException>(() => model.Forward(new CausalLMInput { InputIds = ids, AttentionMask = mask, Cache = cache }));
+        var error = Assert.Throws<ArgumentException>(() => model.Forward(new CausalLMInput { InputIds = next, AttentionMask = nextOnly, Cache = cache }));
+
+        Assert.Contains("[1, 4]", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

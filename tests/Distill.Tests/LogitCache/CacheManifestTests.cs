@@ -71,7 +71,7 @@ public sealed class CacheManifestTests
           "format": "distill-logit-cache",
           "version": 1,
           "teacher": { "config_fingerprint": "sha256:c", "weights_fingerprint": "sha256:w", "vocab_size": 50 },
-          "tokenizer_fingerprint": "sha256:tok",
+          "tokenizer_fingerprint": "sha256:7777777777777777777777777777777777777777777777777777777777777777",
           "chat_template": "",
           "data": { "path": "/data/me/train.jsonl", "sha256": "5d41402abc4b2a76b9719d911017c592ae4b11b6a3c2f8a1e2f3b4c5d6e7f809" },
           "top_k": 3,

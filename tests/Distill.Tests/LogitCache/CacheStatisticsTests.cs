@@ -13,7 +13,7 @@ public sealed class CacheStatisticsTests
         var ln2 = MathF.Log(2f);
         var example = new CacheExample([4, 5, 6], [0, 1, 1], 2, [3, 7, 1, 2], [0f, -ln2, 0f, -100f], [ln2, 0f]);
         using var temp = new TempDirectory();
-        var settings = CacheManifest.Create(new TeacherFingerprint("c", "w", 10), "t", "", new DataSource("d", new string('b', 64)), 2, "f32", 8, 1);
+        var settings = CacheManifest.Create(new TeacherFingerprint("c", "w", 10), "sha256:7777777777777777777777777777777777777777777777777777777777777777", "", new DataSource("d", new string('b', 64)), 2, "f32", 8, 1);
         var writer = LogitCacheWriter.Open(temp.Path, settings);
         writer.Add(example);
         writer.Complete();

@@ -8,7 +8,7 @@ internal static class CacheTestData
     public const int Vocab = 50;
 
     public static CacheManifest Settings(long examples, int topK = 3, string dtype = "f32", int maxSeqLen = 64, string computeDType = "fp32") =>
-        CacheManifest.Create(new TeacherFingerprint("sha256:config", "sha256:weights", Vocab), "sha256:tok", "sha256:tmpl",
+        CacheManifest.Create(new TeacherFingerprint("sha256:config", "sha256:weights", Vocab), "sha256:7777777777777777777777777777777777777777777777777777777777777777", "sha256:tmpl",
             new DataSource("/data/train.jsonl", new string('a', 64), 4321), topK, dtype, maxSeqLen, examples, computeDType, batchTokens: 4096);
 
     /// <summary>Example <paramref name="index"/> of a fixed pseudo-random dataset: lengths 3..12, ~60 % supervised.</summary>
@@ -64,4 +64,25 @@ internal static class CacheTestData
     /// <summary>Relative path → bytes of every file in a folder.</summary>
     public static SortedDictionary<string, byte[]> Snapshot(string directory) =>
         new(Directory.GetFiles(directory).ToDictionary(p => Path.GetFileName(p), File.ReadAllBytes), StringComparer.Ordinal);
+
+    /// <summary>Rewrites a shard's tensors through <paramref name="change"/> (the checksum in the manifest goes stale).</summary>
+    public static void RewriteShard(string path, Func<string, TorchSharp.torch.Tensor, TorchSharp.torch.Tensor> change)
+    {
+        using var scope = TorchSharp.torch.NewDisposeScope();
+        var tensors = new List<KeyValuePair<string, TorchSharp.torch.Tensor>>();
+        using (var file = Distill.Tensors.SafetensorsFile.Open(path))
+        {
+            foreach (var info in file.Tensors) tensors.Add(new(info.Name, change(info.Name, file.Load(info.Name))));
+        }
+        Distill.Tensors.SafetensorsWriter.Write(path, tensors);
+    }
+
+    /// <summary>Records <paramref name="shard"/>'s current SHA-256 in the manifest: bad values that a checksum cannot catch.</summary>
+    public static void RecordChecksum(string cacheDir, string shard)
+    {
+        var manifestPath = Path.Combine(cacheDir, CacheFolder.ManifestFileName);
+        var manifest = CacheManifest.Load(manifestPath);
+        var entries = manifest.Shards.Select(e => e.File == Path.GetFileName(shard) ? e with { Sha256 = CacheFolder.HashFile(shard) } : e).ToArray();
+        (manifest with { Shards = entries }).Save(manifestPath);
+    }
 }

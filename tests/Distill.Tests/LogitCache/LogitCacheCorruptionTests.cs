@@ -26,7 +26,7 @@ public sealed class LogitCacheCorruptionTests
     }
 
     [Fact]
-    public void Verify_Should_Throw_Naming_The_File_When_A_Byte_Is_Flipped()
+    public void Open_Without_Checksums_Then_Verify_Should_Throw_Naming_The_File_When_A_Byte_Is_Flipped()
     {
         using var temp = new TempDirectory();
         var shard = WriteCache(temp);
@@ -37,7 +37,7 @@ public sealed class LogitCacheCorruptionTests
         bytes[dataStart + begin] ^= 0x01; // lowest mantissa bit of a log-sum-exp: still valid, only the checksum can tell
         File.WriteAllBytes(shard, bytes);
 
-        using var reader = LogitCacheReader.Open(temp.Path);
+        using var reader = LogitCacheReader.Open(temp.Path, verifyChecksums: false);
         var error = Assert.Throws<InvalidDataException>(reader.Verify);
         Assert.Contains(shard, error.Message);
         Assert.Contains("checksum", error.Message);
@@ -59,7 +59,7 @@ public sealed class LogitCacheCorruptionTests
         var shard = WriteCache(temp);
         RewriteShard(shard, (name, t) => name == "topk_ids" ? t.narrow(1, 0, 3).contiguous() : t);
 
-        var error = Assert.Throws<InvalidDataException>(() => LogitCacheReader.Open(temp.Path));
+        var error = Assert.Throws<InvalidDataException>(() => LogitCacheReader.Open(temp.Path, verifyChecksums: false));
         Assert.Contains(shard, error.Message);
         Assert.Contains("topk_ids", error.Message);
     }
@@ -71,7 +71,7 @@ public sealed class LogitCacheCorruptionTests
         var shard = WriteCache(temp);
         RewriteShard(shard, (name, t) => name == "loss_mask" ? torch.ones_like(t).index_fill_(0, torch.tensor(0L), 0) : t);
 
-        var error = Assert.Throws<InvalidDataException>(() => LogitCacheReader.Open(temp.Path));
+        var error = Assert.Throws<InvalidDataException>(() => LogitCacheReader.Open(temp.Path, verifyChecksums: false));
         Assert.Contains(shard, error.Message);
         Assert.Contains("loss_mask", error.Message);
     }
@@ -107,10 +107,7 @@ public sealed class LogitCacheCorruptionTests
         using var temp = new TempDirectory();
         var shard = WriteCache(temp);
         RewriteShard(shard, (name, t) => name == "topk_logits" ? t - 1f : t);
-        var manifestPath = Path.Combine(temp.Path, "manifest.json");
-        var manifest = CacheManifest.Load(manifestPath);
-        var entries = manifest.Shards.Select(e => e.File == Path.GetFileName(shard) ? e with { Sha256 = CacheFolder.HashFile(shard) } : e).ToArray();
-        (manifest with { Shards = entries }).Save(manifestPath);
+        CacheTestData.RecordChecksum(temp.Path, shard);
 
         using var reader = LogitCacheReader.Open(temp.Path);
         var error = Assert.Throws<InvalidDataException>(reader.Verify);
@@ -118,14 +115,5 @@ public sealed class LogitCacheCorruptionTests
         Assert.Contains("row 0: topk_logits[0]", error.Message);
     }
 
-    private static void RewriteShard(string path, Func<string, torch.Tensor, torch.Tensor> change)
-    {
-        using var scope = torch.NewDisposeScope();
-        var tensors = new List<KeyValuePair<string, torch.Tensor>>();
-        using (var file = SafetensorsFile.Open(path))
-        {
-            foreach (var info in file.Tensors) tensors.Add(new(info.Name, change(info.Name, file.Load(info.Name))));
-        }
-        SafetensorsWriter.Write(path, tensors);
-    }
+    private static void RewriteShard(string path, Func<string, torch.Tensor, torch.Tensor> change) => CacheTestData.RewriteShard(path, change);
 }

@@ -20,7 +20,7 @@ public sealed class NemoJsonlTests
         using var source = MakeCache(temp, 7);
         var result = NemoJsonl.Export(source, temp.Sub("nemo"), "train", 3, Eos);
 
-        NemoJsonl.Import(result.Files, temp.Sub("back"), source.Manifest.Teacher, "sha256:tok", "sha256:tmpl");
+        NemoJsonl.Import(result.Files, temp.Sub("back"), source.Manifest.Teacher, "sha256:7777777777777777777777777777777777777777777777777777777777777777", "sha256:tmpl");
 
         using var back = LogitCacheReader.Open(temp.Sub("back"));
         Assert.Equal(7, back.ExampleCount);
@@ -62,7 +62,7 @@ public sealed class NemoJsonlTests
         // input_ids [5, 6, 7, 8], loss_mask [0, 0, 1, 1] → tokens [5, 6, 7], labels [6, 7, 8], loss_mask [0, 1, 1];
         // context = input_ids[:2] (up to the last unsupervised token), answers = [7, 8]; padded to 16 with eos.
         using var temp = new TempDirectory();
-        var settings = CacheManifest.Create(new TeacherFingerprint("c", "w", 20), "t", "", new DataSource("d", new string('c', 64)), 2, "f32", 8, 1);
+        var settings = CacheManifest.Create(new TeacherFingerprint("c", "w", 20), "sha256:7777777777777777777777777777777777777777777777777777777777777777", "", new DataSource("d", new string('c', 64)), 2, "f32", 8, 1);
         var writer = LogitCacheWriter.Open(temp.Sub("cache"), settings);
         writer.Add(new CacheExample([5, 6, 7, 8], [0, 0, 1, 1], 2, [7, 3, 8, 9], [0f, -0.1f, 0f, -2.5f], [0.25f, 1.5f]));
         writer.Complete();
@@ -118,7 +118,7 @@ public sealed class NemoJsonlTests
         var file = temp.Sub("nemo_0.jsonl");
         File.WriteAllText(file, line.ToJsonString() + "\n" + line.ToJsonString() + "\n");
 
-        var manifest = NemoJsonl.Import([file], temp.Sub("cache"), new TeacherFingerprint("c", "w", 20), "t", "");
+        var manifest = NemoJsonl.Import([file], temp.Sub("cache"), new TeacherFingerprint("c", "w", 20), "sha256:7777777777777777777777777777777777777777777777777777777777777777", "");
 
         Assert.Equal(1, manifest.ExampleCount); // the repeated index 4 is dropped
         using var reader = LogitCacheReader.Open(temp.Sub("cache"));
@@ -137,7 +137,7 @@ public sealed class NemoJsonlTests
         using var source = MakeCache(temp, 7);
         var files = NemoJsonl.Export(source, temp.Sub("nemo"), "train", 2, Eos).Files;
         var options = new LogitCacheWriterOptions(ExamplesPerShard: 3);
-        NemoJsonl.Import(files, temp.Sub("clean"), source.Manifest.Teacher, "t", "", options);
+        NemoJsonl.Import(files, temp.Sub("clean"), source.Manifest.Teacher, "sha256:7777777777777777777777777777777777777777777777777777777777777777", "", options);
 
         // The killed import got as far as its first shard: copy that shard and a part manifest listing only it.
         var killed = temp.Sub("killed");
@@ -146,7 +146,7 @@ public sealed class NemoJsonlTests
         File.Copy(Path.Combine(temp.Sub("clean"), clean.Shards[0].File), Path.Combine(killed, clean.Shards[0].File));
         (clean with { Slice = CacheSlice.Whole, Shards = [clean.Shards[0]] }).Save(Path.Combine(killed, "manifest.part-0-of-1.json"));
 
-        NemoJsonl.Import(files, killed, source.Manifest.Teacher, "t", "", options);
+        NemoJsonl.Import(files, killed, source.Manifest.Teacher, "sha256:7777777777777777777777777777777777777777777777777777777777777777", "", options);
 
         var want = CacheTestData.Snapshot(temp.Sub("clean"));
         var got = CacheTestData.Snapshot(killed);
@@ -166,7 +166,7 @@ public sealed class NemoJsonlTests
         File.WriteAllLines(file, [lines[0], broken.ToJsonString()]);
 
         var error = Assert.Throws<InvalidDataException>(() =>
-            NemoJsonl.Import([file], temp.Sub("back"), source.Manifest.Teacher, "t", ""));
+            NemoJsonl.Import([file], temp.Sub("back"), source.Manifest.Teacher, "sha256:7777777777777777777777777777777777777777777777777777777777777777", ""));
         Assert.Contains($"{file}:2", error.Message);
         Assert.Contains("labels", error.Message);
     }

@@ -34,6 +34,51 @@ public class HfModelInspectorTests
         ], summary.SpecialTokens.Select(t => $"{t.Role} {t.Source} {(t.Ids is null ? "-" : string.Join(",", t.Ids))} {t.Text ?? "-"}"));
     }
 
+    // Folders that cannot load must not look healthy: inspect makes the checks loading makes.
+    [Theory]
+    [InlineData("missing", "model.norm.weight")]
+    [InlineData("extra", "model.layers.0.extra.weight")]
+    [InlineData("shape", "model.norm.weight")]
+    public void Inspect_Should_Name_A_Missing_Extra_Or_Misshapen_Tensor(string defect, string tensor)
+    {
+        using var scope = NewDisposeScope();
+        using var temp = new TempFolder();
+        using var model = TinyModels.Create();
+        var dir = temp.Sub("m");
+        HfModelFolder.Save(model, dir);
+        var path = Path.Combine(dir, "model.safetensors");
+        var tensors = new List<KeyValuePair<string, Tensor>>();
+        using (var file = Distill.Tensors.SafetensorsFile.Open(path))
+            foreach (var info in file.Tensors)
+            {
+                var t = file.Load(info.Name);
+                if (defect == "missing" && info.Name == tensor) continue;
+                tensors.Add(new(info.Name, defect == "shape" && info.Name == tensor ? t.narrow(0, 0, 3).contiguous() : t));
+            }
+        if (defect == "extra") tensors.Add(new(tensor, zeros(2)));
+        Distill.Tensors.SafetensorsWriter.Write(path, tensors);
+
+        var e = Assert.Throws<InvalidDataException>(() => HfModelInspector.Inspect(dir));
+
+        Assert.Contains(tensor, e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Inspect_Should_Name_An_Eos_Id_Outside_The_Vocabulary()
+    {
+        using var temp = new TempFolder();
+        var source = temp.Sub("source");
+        Directory.CreateDirectory(source);
+        File.WriteAllText(Path.Combine(source, "generation_config.json"), """{"eos_token_id": [2, 61]}""");
+        using var model = TinyModels.Create();
+        var dir = temp.Sub("m");
+        HfModelFolder.Save(model, dir, new HfSaveOptions { SourceDirectory = source });
+
+        var e = Assert.Throws<InvalidDataException>(() => HfModelInspector.Inspect(dir));
+
+        Assert.Equal($"{Path.Combine(dir, "generation_config.json")}: the eos token id 61 is outside the vocabulary of 61 (config.json vocab_size)", e.Message);
+    }
+
     [Fact]
     public void Inspect_Without_Weights_Reports_No_Parameter_Count()
     {

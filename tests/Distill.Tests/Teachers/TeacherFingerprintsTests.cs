@@ -35,6 +35,20 @@ public class TeacherFingerprintsTests
     }
 
     [Fact]
+    public void Weights_Fingerprint_Should_Read_A_Header_Length_Of_Two_To_The_63_Unsigned_As_The_Reader_Does()
+    {
+        using var t = new TinyTeacher(conversations: 1);
+        var weights = Path.Combine(t.Path, "model.safetensors");
+        var bytes = File.ReadAllBytes(weights);
+        BitConverter.GetBytes(1UL << 63).CopyTo(bytes, 0);
+        File.WriteAllBytes(weights, bytes);
+
+        var e = Assert.Throws<InvalidDataException>(() => TeacherFingerprints.Weights(t.Path));
+
+        Assert.Contains("header length 9223372036854775808 exceeds", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Run_Should_Refuse_Token_Ids_Beyond_The_Teachers_Vocabulary_Naming_The_Line()
     {
         using var t = new TinyTeacher(vocab: 300, seed: 11, conversations: 2); // the chat markers are ids 400 and up

@@ -124,4 +124,32 @@ public class TopKCommandTests
         Assert.Equal(1, noPad.Exit);
         Assert.Contains("--pad-id", noPad.Error, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Examples_Longer_Than_The_Teachers_Context_Should_Be_Cut_And_Counted()
+    {
+        // TinyTeacher's max_position_embeddings is 128; this answer is ~600 tokens.
+        var answer = string.Join(' ', Enumerable.Repeat("Pong", 600));
+        using var t = new TinyTeacher(2, $$"""{"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "{{answer}}"}]}""");
+
+        var (exit, _, error) = Run(TopK(t, t.Sub("cache")));
+
+        Assert.True(exit == 0, error);
+        Assert.Contains("distill topk: 1 example(s) were longer than --max-seq-len 128 tokens and were cut to it", error, StringComparison.Ordinal);
+        using var reader = LogitCacheReader.Open(t.Sub("cache"));
+        Assert.Equal(128, reader.Example(2).InputIds.Length);
+    }
+
+    [Fact]
+    public void Skip_Bad_With_Every_Line_Bad_Should_Still_List_The_Lines()
+    {
+        using var t = new TinyTeacher(0, "not json", "{\"messages\": []}");
+
+        var (exit, _, error) = Run(TopK(t, t.Sub("cache"), "--skip-bad"));
+
+        Assert.Equal(1, exit);
+        Assert.Contains("no usable conversation; skipped 2 bad line(s):", error, StringComparison.Ordinal);
+        Assert.Contains($"{t.Data}:1: invalid JSON", error, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(t.Sub("cache")));   // a failed first run leaves no empty folder
+    }
 }

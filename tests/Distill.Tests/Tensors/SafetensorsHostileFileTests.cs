@@ -70,6 +70,21 @@ public class SafetensorsHostileFileTests
     }
 
     [Fact]
+    public void A_Megabyte_Tensor_Name_Should_Be_Quoted_Only_By_Its_Prefix()
+    {
+        using var dir = new TempFolder();
+        var path = dir.File("hostile.safetensors");
+        var name = new string('n', 1 << 20);
+        var header = Encoding.UTF8.GetBytes("{\"" + name + "\":{\"dtype\":\"F99\",\"shape\":[1],\"data_offsets\":[0,4]}}");
+        File.WriteAllBytes(path, [.. BitConverter.GetBytes((ulong)header.Length), .. header, 0, 0, 0, 0]);
+
+        var e = Assert.Throws<InvalidDataException>(() => SafetensorsFile.Open(path));
+
+        Assert.Contains("unknown dtype", e.Message, StringComparison.Ordinal);
+        Assert.True(e.Message.Length < 1000, $"{e.Message.Length} characters");
+    }
+
+    [Fact]
     public void Open_Should_Throw_When_Header_Length_Overruns_File()
     {
         var header = Encoding.UTF8.GetBytes("{}");

@@ -38,7 +38,7 @@ public sealed class ConversationTrainingTests : IDisposable
     [Fact]
     public void Conversations_Should_Be_Tokenized_With_The_Chat_Template_And_Masked_To_The_Assistant()
     {
-        using var source = TrainingData.Open(_data, null, _student, "chatml");
+        using var source = TrainingData.Open(_data, new DataOptions(ChatFormat: "chatml"), _student);
         var expected = ChatTokenizer.Load(_student, "chatml").BuildAll(ConversationReader.Open(_data).Read()).ToArray();
         Assert.Equal(expected.Length, source.Count);
         for (var i = 0; i < expected.Length; i++)
@@ -46,7 +46,7 @@ public sealed class ConversationTrainingTests : IDisposable
             Assert.Equal(expected[i].InputIds, source.Example(i).InputIds);
             Assert.Equal(expected[i].LossMask, source.Example(i).LossMask);
         }
-        Assert.False(source.HasTeacher);
+        Assert.IsType<InMemoryExampleSource>(source);
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using Distill.Losses;
+using Distill.Teachers;
 using Distill.Training;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -29,10 +30,10 @@ public class GradientAccumulatorTests
         }
     }
 
-    private static (float[][] Grads, double Loss) Gradients(IExampleSource source, long[] indices, int micro, KdObjective objective)
+    private static (float[][] Grads, double Loss) Gradients(CacheExampleSource source, long[] indices, int micro, KdObjective objective)
     {
         using var model = TrainingTestData.Model(11);
-        var (loss, _, _, _) = GradientAccumulator.Accumulate(model, source, indices, micro, objective, chunkSize: 5);
+        var (loss, _, _, _) = GradientAccumulator.Accumulate(model, source, indices, micro, objective, chunkSize: 5, new CachedTeacher(source));
         return (model.parameters().Select(p => p.grad!.data<float>().ToArray()).ToArray(), loss);
     }
 }

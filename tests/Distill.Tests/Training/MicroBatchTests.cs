@@ -1,4 +1,5 @@
 using Distill.LogitCache;
+using Distill.Teachers;
 using Distill.Training;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -16,15 +17,15 @@ public class MicroBatchTests
     {
         using var scope = NewDisposeScope();
         using var source = new InMemoryExampleSource("mem", [A, B]);
-        var batch = MicroBatch.Build(source, [0, 1], CPU, withTeacher: false);
+        var batch = MicroBatch.Build(source, [0, 1], CPU);
         Assert.Equal(new long[] { 5, 6, 7, 8, 9, 10, 11, MicroBatch.PadId }, batch.InputIds.data<long>().ToArray());
         Assert.Equal(new long[] { 2, 4 }, batch.InputIds.shape);
         Assert.Equal(new long[] { 1, 1, 1, 1, 1, 1, 1, 0 }, batch.AttentionMask!.data<long>().ToArray());
         // Target j of example b is predicted by hidden row b·T + j − 1 (T = 4).
         Assert.Equal(new long[] { 0, 2, 4, 5 }, batch.HiddenRows.data<long>().ToArray());
-        Assert.Equal(new long[] { 6, 8, 10, 11 }, batch.Targets.Labels.data<long>().ToArray());
-        Assert.Null(batch.Targets.Mask);
-        Assert.Null(batch.Targets.Teacher);
+        Assert.Equal(new long[] { 6, 8, 10, 11 }, batch.Labels.data<long>().ToArray());
+        Assert.Equal(new[] { 2, 2 }, batch.RowCounts);
+        Assert.Equal(new long[] { 0, 1 }, batch.Indices);
         Assert.Equal(4, batch.SupervisedTokens);
         Assert.Equal(7, batch.Tokens);
     }
@@ -34,7 +35,7 @@ public class MicroBatchTests
     {
         using var scope = NewDisposeScope();
         using var source = new InMemoryExampleSource("mem", [A, A]);
-        var batch = MicroBatch.Build(source, [1, 0], CPU, withTeacher: false);
+        var batch = MicroBatch.Build(source, [1, 0], CPU);
         Assert.Null(batch.AttentionMask);
         Assert.Equal(new long[] { 0, 2, 4, 6 }, batch.HiddenRows.data<long>().ToArray());
     }
@@ -46,19 +47,34 @@ public class MicroBatchTests
         // Each teacher row's first id encodes (example, position) as 10·example + position, so alignment is visible.
         var examples = new[] { new CacheExample([5, 6, 7, 8], [0, 1, 0, 1], 2, [11, 40, 13, 40], [0, -1, 0, -2], [0.5f, 0.25f]),
                                new CacheExample([9, 10, 11], [0, 1, 1], 2, [21, 40, 22, 41], [0, -1, 0, -1], [1, 2]) };
-        var settings = CacheManifest.Create(new TeacherFingerprint("c", "w", 50), "", "", new DataSource("d", new string('a', 64)), 2, "f32", 16, 2);
+        var settings = CacheManifest.Create(new TeacherFingerprint("c", "w", 50), "sha256:7777777777777777777777777777777777777777777777777777777777777777", "", new DataSource("d", new string('a', 64)), 2, "f32", 16, 2);
         var writer = LogitCacheWriter.Open(folder.Path, settings);
         foreach (var e in examples) writer.Add(e);
         writer.Complete();
 
         using var scope = NewDisposeScope();
         using var source = new CacheExampleSource(folder.Path, topK: 1);
-        var batch = MicroBatch.Build(source, [1, 0], CPU, withTeacher: true);
-        var teacher = batch.Targets.Teacher!;
-        Assert.Equal(new long[] { 10, 11, 6, 8 }, batch.Targets.Labels.data<long>().ToArray());
+        var batch = MicroBatch.Build(source, [1, 0], CPU);
+        var teacher = new CachedTeacher(source).Signal(batch);
+        Assert.Equal(new long[] { 10, 11, 6, 8 }, batch.Labels.data<long>().ToArray());
         Assert.Equal(new long[] { 21, 22, 11, 13 }, teacher.TopkIds!.data<long>().ToArray());
         Assert.Equal(new long[] { 4, 1 }, teacher.TopkIds.shape);
         Assert.Equal(new[] { 1f, 2f, 0.5f, 0.25f }, teacher.LogSumExp!.data<float>().ToArray());
         Assert.Equal(new long[] { 0, 1, 4, 6 }, batch.HiddenRows.data<long>().ToArray());
+    }
+
+    [Fact]
+    public void A_Cached_Teacher_Should_Refuse_Examples_That_Are_Not_The_Caches()
+    {
+        using var folder = new TempFolder();
+        var settings = CacheManifest.Create(new TeacherFingerprint("c", "w", 50), "sha256:" + new string('7', 64), "", new DataSource("d", new string('a', 64)), 2, "f32", 16, 1);
+        var writer = LogitCacheWriter.Open(folder.Path, settings);
+        writer.Add(new CacheExample([5, 6, 7, 8], [0, 1, 0, 1], 2, [11, 40, 13, 40], [0, -1, 0, -2], [0.5f, 0.25f]));
+        writer.Complete();
+        using var scope = NewDisposeScope();
+        using var source = new CacheExampleSource(folder.Path, topK: null);
+        var sampled = MicroBatch.Pack([A], CPU);
+        var e = Assert.Throws<InvalidDataException>(() => new CachedTeacher(source).Signal(sampled));
+        Assert.Contains("only knows its own examples", e.Message);
     }
 }

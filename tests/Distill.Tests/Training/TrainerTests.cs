@@ -145,10 +145,28 @@ public sealed class TrainerTests : IDisposable
         Assert.Contains("step 1", e.Message, StringComparison.Ordinal);
         Assert.Empty(Checkpoints.List(_folder.Sub("stop")));
 
-        var skipped = Trainer.Run(TrainingTestData.Config(broken, _cache, _folder.Sub("skip"), "skip_nonfinite=true", "steps=3"));
-        Assert.Equal(3, skipped.SkippedSteps);
+        // Skipping is allowed up to max_skipped_fraction of the steps; the NaN weight still never reaches a saved model.
+        e = Assert.Throws<NonFiniteLossException>(() => Trainer.Run(TrainingTestData.Config(broken, _cache, _folder.Sub("skip"),
+            "skip_nonfinite=true", "steps=3", "max_skipped_fraction=1")));
+        Assert.Contains("lm_head.weight", e.Message, StringComparison.Ordinal);
         var rows = MetricsLog.Read(Path.Combine(_folder.Sub("skip"), MetricsLog.FileName));
+        Assert.Equal(3, rows.Count);
         Assert.All(rows, r => Assert.True(r["skipped"]!.GetValue<bool>()));
+        Assert.False(Directory.Exists(Path.Combine(_folder.Sub("skip"), Trainer.FinalFolder)));
+    }
+
+    [Fact]
+    public void Run_Should_Stop_When_More_Than_The_Allowed_Fraction_Of_Steps_Is_Skipped()
+    {
+        // lr 1e9: the first update blows the weights up, every later step is non-finite.
+        var outDir = _folder.Sub("diverged");
+        var e = Assert.Throws<NonFiniteLossException>(() => Trainer.Run(TrainingTestData.Config(_student, _cache, outDir,
+            "skip_nonfinite=true", "steps=10", "lr=1e9", "warmup_steps=0", "grad_clip=0", "max_skipped_fraction=0.2")));
+
+        Assert.Contains("3 of the", e.Message, StringComparison.Ordinal);   // 2 skips are within 20 % of 10 steps, the 3rd is not
+        Assert.Contains("max_skipped_fraction = 0.2", e.Message, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(outDir, Trainer.FinalFolder)));
+        Assert.False(Directory.Exists(outDir));   // nothing to resume from: nothing left behind
     }
 
     [Fact]

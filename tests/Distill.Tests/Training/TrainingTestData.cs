@@ -72,10 +72,11 @@ internal static class TrainingTestData
     }
 
     /// <summary>Writes a cache of <paramref name="examples"/> with <paramref name="teacher"/>'s top-K, computed from its full logits.</summary>
-    public static string Cache(string dir, IReadOnlyList<TrainingExample> examples, LlamaForCausalLM teacher, int topK, int teacherVocab = Vocab)
+    public static string Cache(string dir, IReadOnlyList<TrainingExample> examples, LlamaForCausalLM teacher, int topK, int teacherVocab = Vocab,
+        string? dataHash = null)
     {
-        var settings = CacheManifest.Create(new TeacherFingerprint("sha256:config", "sha256:weights", teacherVocab), "", "",
-            new DataSource("train.jsonl", new string('a', 64)), topK, "f32", 64, examples.Count);
+        var settings = CacheManifest.Create(new TeacherFingerprint("sha256:config", "sha256:weights", teacherVocab), "sha256:7777777777777777777777777777777777777777777777777777777777777777", "",
+            new DataSource("train.jsonl", dataHash ?? new string('a', 64)), topK, "f32", 64, examples.Count);
         var writer = LogitCacheWriter.Open(dir, settings, new LogitCacheWriterOptions(ExamplesPerShard: 7));
         foreach (var e in examples) writer.Add(Row(e, teacher, topK));
         writer.Complete();

@@ -1,5 +1,6 @@
 using Distill.Losses;
 using Distill.Models;
+using Distill.Teachers;
 using Distill.Training;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -30,7 +31,7 @@ public sealed class ValidatorTests : IDisposable
     [Fact]
     public void Run_Should_Match_A_Naive_Per_Example_Computation_From_Full_Logits()
     {
-        var result = Validator.Run(_student, _cache, CrossEntropyOnly, microBatch: 2, chunkSize: 3);
+        var result = Validator.Run(_student, _cache, CrossEntropyOnly, microBatch: 2, chunkSize: 3, new CachedTeacher(_cache));
 
         // Naive: each example alone, unpadded, full logits; target j is predicted by logits row j − 1.
         double ce = 0;
@@ -63,10 +64,11 @@ public sealed class ValidatorTests : IDisposable
     }
 
     [Fact]
-    public void Run_With_A_Teacher_Model_Should_Use_It_Instead_Of_The_Cache()
+    public void Run_Should_Measure_Against_The_Teacher_It_Is_Given_And_None_Without()
     {
-        var fromCache = Validator.Run(_student, _cache, CrossEntropyOnly, microBatch: 2, chunkSize: 3);
-        var fromItself = Validator.Run(_student, _cache, CrossEntropyOnly, microBatch: 2, chunkSize: 3, teacher: _student);
+        var fromCache = Validator.Run(_student, _cache, CrossEntropyOnly, microBatch: 2, chunkSize: 3, new CachedTeacher(_cache));
+        var fromItself = Validator.Run(_student, _cache, CrossEntropyOnly, microBatch: 2, chunkSize: 3, new ModelTeacher(_student));
+        var none = Validator.Run(_student, _cache, CrossEntropyOnly, microBatch: 2, chunkSize: 3);
 
         // The student as its own teacher: no divergence and full agreement, whatever the cache holds.
         Assert.True(fromCache.Kd > 0);
@@ -75,5 +77,8 @@ public sealed class ValidatorTests : IDisposable
         Assert.Equal(1.0, fromItself.Top1Agreement);
         Assert.Equal(fromCache.Sft, fromItself.Sft, 12);
         Assert.Equal(fromCache.Accuracy, fromItself.Accuracy);
+        Assert.Null(none.Top1Agreement);
+        Assert.Equal(0, none.Kd);
+        Assert.Equal(fromCache.Sft, none.Sft, 12);
     }
 }

@@ -9,10 +9,10 @@ namespace Distill.Text.Conversations;
 /// </summary>
 public sealed class ConversationReader
 {
-    private readonly Func<TextReader> _open;
+    private readonly Func<Stream> _open;
     private readonly List<BadLine> _skipped = [];
 
-    private ConversationReader(Func<TextReader> open, string sourceName, ConversationReaderOptions options)
+    private ConversationReader(Func<Stream> open, string sourceName, ConversationReaderOptions options)
     {
         options.Validate();
         _open = open;
@@ -31,11 +31,11 @@ public sealed class ConversationReader
 
     /// <summary>A reader over a JSONL file; the file is opened when enumeration starts.</summary>
     public static ConversationReader Open(string path, ConversationReaderOptions? options = null) =>
-        new(() => new StreamReader(path), path, options ?? ConversationReaderOptions.Default);
+        new(() => new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1), path, options ?? ConversationReaderOptions.Default);
 
     /// <summary>A reader over text from elsewhere (a stream, a string); <paramref name="open"/> is called once per enumeration.</summary>
     public static ConversationReader FromText(Func<TextReader> open, string sourceName, ConversationReaderOptions? options = null) =>
-        new(open, sourceName, options ?? ConversationReaderOptions.Default);
+        new(() => new TextReaderStream(open()), sourceName, options ?? ConversationReaderOptions.Default);
 
     /// <summary>
     /// The conversations, lazily: each line is read only when the next conversation is asked for.
@@ -44,26 +44,26 @@ public sealed class ConversationReader
     public IEnumerable<Conversation> Read()
     {
         _skipped.Clear();
-        using var text = _open();
-        var lines = new LineReader(text, Options.MaxLineChars);
+        using var bytes = _open();
+        var lines = new LineReader(bytes, Options.MaxLineBytes);
         var number = 0;
-        while (lines.TryReadLine(out var line))
+        while (lines.TryReadLine(out var line, out var problem))
         {
             number++;
             if (line is not null && string.IsNullOrWhiteSpace(line))
                 continue;
-            var conversation = TryParse(line, number);
+            var conversation = TryParse(line, problem, number);
             if (conversation is not null)
                 yield return conversation;
         }
     }
 
-    private Conversation? TryParse(string? line, int number)
+    private Conversation? TryParse(string? line, string? problem, int number)
     {
         try
         {
             if (line is null)
-                throw new InvalidDataException($"line longer than {Options.MaxLineChars} characters");
+                throw new InvalidDataException(problem);
             return new Conversation(ConversationParser.Parse(line, Options.Format), SourceName, number);
         }
         catch (InvalidDataException e) when (Options.SkipBad)

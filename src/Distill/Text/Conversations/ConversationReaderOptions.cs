@@ -3,11 +3,11 @@ namespace Distill.Text.Conversations;
 /// <summary>How <see cref="ConversationReader"/> reads a JSONL file.</summary>
 /// <param name="Format">The line layout, or <see cref="ConversationFormat.Auto"/> to detect it per line.</param>
 /// <param name="SkipBad">Skip unusable lines and record them in <see cref="ConversationReader.Skipped"/> instead of throwing.</param>
-/// <param name="MaxLineChars">Longest accepted line; longer lines are bad lines, so a corrupt file cannot make the reader allocate gigabytes.</param>
+/// <param name="MaxLineBytes">Longest accepted line, in bytes of UTF-8; longer lines are bad lines, so a corrupt file cannot make the reader allocate gigabytes.</param>
 public sealed record ConversationReaderOptions(
     ConversationFormat Format = ConversationFormat.Auto,
     bool SkipBad = false,
-    int MaxLineChars = 16 * 1024 * 1024)
+    int MaxLineBytes = 16 * 1024 * 1024)
 {
     /// <summary>The defaults: auto-detected format, bad lines are errors.</summary>
     public static ConversationReaderOptions Default { get; } = new();
@@ -17,7 +17,7 @@ public sealed record ConversationReaderOptions(
     {
         if (!Enum.IsDefined(Format))
             throw new ArgumentException($"Format: unknown conversation format {(int)Format}", nameof(Format));
-        if (MaxLineChars < 1)
-            throw new ArgumentException($"MaxLineChars: must be positive, got {MaxLineChars}", nameof(MaxLineChars));
+        if (MaxLineBytes < 1)
+            throw new ArgumentException($"MaxLineBytes: must be positive, got {MaxLineBytes}", nameof(MaxLineBytes));
     }
 }

@@ -189,12 +189,12 @@ public class ConversationReaderTests
     {
         var longLine = """{"prompt": "a", "completion": """ + "\"" + new string('z', 200) + "\"}";
         using var file = TempJsonl.FromLines(longLine, """{"prompt": "c", "completion": "d"}""");
-        var options = new ConversationReaderOptions(MaxLineChars: 100);
+        var options = new ConversationReaderOptions(MaxLineBytes: 100);
 
         var error = Assert.Throws<InvalidDataException>(() => ConversationReader.Open(file.Path, options).Read().ToList());
         var skipping = ConversationReader.Open(file.Path, options with { SkipBad = true });
 
-        Assert.Equal($"{file.Path}:1: line longer than 100 characters", error.Message);
+        Assert.Equal($"{file.Path}:1: line longer than 100 bytes", error.Message);
         Assert.Equal(2, Assert.Single(skipping.Read()).Line);
         Assert.Equal(1, Assert.Single(skipping.Skipped).Line);
     }
@@ -230,9 +230,9 @@ public class ConversationReaderTests
     [Fact]
     public void Options_Validate_Should_Reject_A_Nonpositive_Line_Limit()
     {
-        var error = Assert.Throws<ArgumentException>(() => ConversationReader.Open("x.jsonl", new ConversationReaderOptions(MaxLineChars: 0)));
+        var error = Assert.Throws<ArgumentException>(() => ConversationReader.Open("x.jsonl", new ConversationReaderOptions(MaxLineBytes: 0)));
 
-        Assert.Contains("MaxLineChars", error.Message, StringComparison.Ordinal);
+        Assert.Contains("MaxLineBytes", error.Message, StringComparison.Ordinal);
     }
 
     /// <summary>Never ends: reading all of it would hang, so only a lazy reader can return.</summary>

@@ -1,0 +1,59 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Distill.Models;
+
+namespace Distill.Cli;
+
+/// <summary><c>distill init-student</c>: a thin shell over <see cref="StudentInit.Run"/>.</summary>
+public static class InitStudentCommand
+{
+    /// <summary>The <c>init-student</c> command.</summary>
+    public static Command Create()
+    {
+        var teacher = new Option<string>("--teacher") { Description = "the teacher's Hugging Face folder", Required = true };
+        var outDir = new Option<string>("--out") { Description = "the student's folder (new or empty)", Required = true };
+        var layers = new Option<string?>("--layers") { Description = "teacher decoder layers to copy, in order: 0,2,4,…" };
+        var every = new Option<int?>("--every") { Description = "copy every N-th teacher layer from layer 0 (DistilBERT: 2)" };
+        var config = new Option<string?>("--config") { Description = "JSON object of config.json keys for a smaller student initialised at random (hidden_size, num_hidden_layers, …)" };
+        var seed = new Option<long>("--seed") { Description = "seed of the random initialisation", DefaultValueFactory = _ => 0 };
+        var command = new Command("init-student", "Make a student Hugging Face folder from its teacher: a subset of its layers, or a smaller random model with its tokenizer");
+        foreach (var option in new Option[] { teacher, outDir, layers, every, config, seed }) command.Options.Add(option);
+        command.SetAction(parse => CliErrors.Run(parse, "distill init-student", () =>
+        {
+            var dir = parse.GetValue(teacher)!;
+            var chosen = new[] { parse.GetValue(layers) is not null, parse.GetValue(every) is not null, parse.GetValue(config) is not null }.Count(x => x);
+            if (chosen != 1) throw new InvalidDataException("init-student: give exactly one of --layers, --every or --config");
+            var options = new StudentInitOptions(dir, parse.GetValue(outDir)!, Seed: parse.GetValue(seed));
+            if (parse.GetValue(layers) is { } list) options = options with { Layers = ParseLayers(list) };
+            if (parse.GetValue(every) is { } n)
+                options = options with { Layers = StudentInitOptions.EveryNth(LlamaConfig.Load(Path.Combine(dir, "config.json")).NumHiddenLayers, n) };
+            if (parse.GetValue(config) is { } file) options = options with { ConfigOverrides = ReadOverrides(file) };
+            var made = StudentInit.Run(options);
+            parse.InvocationConfiguration.Output.WriteLine(
+                $"distill init-student: {options.Out}: {made.NumHiddenLayers} layers, hidden {made.HiddenSize}; {StudentInit.Describe(made)}");
+            return 0;
+        }));
+        return command;
+    }
+
+    private static int[] ParseLayers(string list)
+    {
+        var parts = list.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        return [.. parts.Select(p => int.TryParse(p, NumberStyles.Integer, CultureInfo.InvariantCulture, out var i) ? i
+            : throw new InvalidDataException($"init-student: --layers '{list}': '{p}' is not a layer number"))];
+    }
+
+    private static JsonObject ReadOverrides(string file)
+    {
+        if (!File.Exists(file)) throw new FileNotFoundException($"{file}: not found", file);
+        try
+        {
+            return JsonNode.Parse(File.ReadAllText(file)) as JsonObject ?? throw new InvalidDataException($"{file}: expected a JSON object of config.json keys");
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            throw new InvalidDataException($"{file}: not valid JSON: {e.Message}", e);
+        }
+    }
+}
