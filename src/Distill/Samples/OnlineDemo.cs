@@ -44,8 +44,8 @@ public static class OnlineDemo
         ArgumentNullException.ThrowIfNull(log);
         var clock = Stopwatch.StartNew();
         var teacher = Path.Combine(options.SampleRoot, "teacher");
-        var (train, heldOut) = (Data(options, "train.jsonl", options.TrainLimit), Data(options, "heldout.jsonl", options.HeldOutLimit));
         Directory.CreateDirectory(options.Out);
+        var (train, heldOut) = (Data(options, "train.jsonl", options.TrainLimit), Data(options, "heldout.jsonl", options.HeldOutLimit));
         var chat = ChatTokenizer.Load(teacher);
         var questions = ConversationReader.Open(heldOut).Read().ToList();
         var config = SampleModels.Config(SampleModels.VocabSize(teacher), options.Hidden, options.Layers, options.Heads, options.Intermediate);
@@ -58,9 +58,9 @@ public static class OnlineDemo
             SampleModels.Initialise(init, config, teacher, seed);
             var warmStart = Train(options, Path.Combine(root, "warm"), init, train, heldOut, null, KdObjective.SftOnly, options.SftLr, warm, seed, null).ModelDirectory;
             log.WriteLine($"{clock.Elapsed:m\\:ss} seed {seed}/{options.Seeds}: SFT warm start, {warm} steps");
-            foreach (var (name, objective, lambda) in new[] { (Sft, KdObjective.SftOnly, 0.0), (Supervised, Jsd, 0.0), (OnPolicy, Jsd, 1.0) })
+            foreach (var (name, folder, objective, lambda) in new[] { (Sft, "sft", KdObjective.SftOnly, 0.0), (Supervised, "supervised-kd", Jsd, 0.0), (OnPolicy, "on-policy-kd", Jsd, 1.0) })
             {
-                var dir = Path.Combine(root, string.Concat(name.Where(char.IsLetterOrDigit)));
+                var dir = Path.Combine(root, folder);
                 var result = Train(options, dir, warmStart, train, heldOut, teacher, objective, options.SftLr, steps, seed, lambda);
                 var v = result.Validation ?? throw new InvalidOperationException($"{dir}: the trainer returned no held-out validation");
                 using var model = HfModelFolder.Load(result.ModelDirectory, CPU, ScalarType.Float32);
