@@ -34,13 +34,17 @@ public sealed class OnlineDemoTests
     }
 
     [Fact]
-    public void Verdict_Should_Follow_The_Means()
+    public void Verdict_Should_Count_A_Difference_Only_Beyond_The_Spread_Of_Seeds()
     {
-        OnlineDemoRun Run(string name, double answers, double kl) => new(name, 1, 10, 0.5, answers, kl);
-        var wins = OnlineDemo.Verdict([Run(OnlineDemo.Sft, 0.2, 1.0), Run(OnlineDemo.Supervised, 0.3, 0.9), Run(OnlineDemo.OnPolicy, 0.4, 0.5)]);
-        Assert.StartsWith("On-policy KD beats supervised KD and SFT on held-out answer accuracy (40.00 % against 30.00 % and 20.00 %), and has the lowest", wins, StringComparison.Ordinal);
-        var loses = OnlineDemo.Verdict([Run(OnlineDemo.Sft, 0.5, 1.0), Run(OnlineDemo.Supervised, 0.3, 0.4), Run(OnlineDemo.OnPolicy, 0.4, 0.5)]);
-        Assert.Contains("does not beat", loses, StringComparison.Ordinal);
-        Assert.Contains("does not have the lowest", loses, StringComparison.Ordinal);
+        OnlineDemoRun Run(string name, int seed, double answers, double kl) => new(name, seed, 10, 0.5, answers, kl);
+        // Answers in %: on-policy 40 ± 0, supervised 30 ± 0, sft 20 ± 0; reverse KL 0.5, 0.9, 1.0 (no spread): both hold.
+        var wins = OnlineDemo.Verdict([Run(OnlineDemo.Sft, 1, 0.2, 1.0), Run(OnlineDemo.Supervised, 1, 0.3, 0.9), Run(OnlineDemo.OnPolicy, 1, 0.4, 0.5)]);
+        Assert.Equal("On-policy KD beats supervised KD and SFT on held-out answer accuracy in % (40.00 ± 0.00 against 30.00 ± 0.00 and 20.00 ± 0.00); "
+            + "it has a lower value than both for the reverse KL to the teacher on its own answers (0.5000 ± 0.0000 against 0.9000 ± 0.0000 and 1.0000 ± 0.0000).", wins);
+        // On-policy 35 ± 7.07 (seeds 30, 40) against 30 ± 0: the 5-point gap is inside the spread.
+        var noisy = OnlineDemo.Verdict([Run(OnlineDemo.Sft, 1, 0.2, 1.0), Run(OnlineDemo.Supervised, 1, 0.3, 0.9),
+            Run(OnlineDemo.OnPolicy, 1, 0.3, 0.5), Run(OnlineDemo.OnPolicy, 2, 0.4, 0.5)]);
+        Assert.StartsWith("On-policy KD does not clearly beat both (within the spread of seeds, or worse) on held-out answer accuracy in % (35.00 ± 7.07", noisy, StringComparison.Ordinal);
+        Assert.Contains("it has a lower value than both", noisy, StringComparison.Ordinal);
     }
 }
