@@ -19,13 +19,29 @@ internal static class DemoCommand
             Hidden = true,
         };
         var outDir = new Option<string>("--out") { Description = "output folder", DefaultValueFactory = _ => "distill-demo" };
-        var full = new Option<bool>("--full") { Description = "repeat the students over 3 seeds and report mean ± std" };
+        var full = new Option<bool>("--full") { Description = "5 seeds instead of 3, and KD+SFT runs with the teacher's top-1, top-4 and top-32 (how much of its distribution is needed)" };
+        var seeds = new Option<int?>("--seeds") { Description = "student seeds (mean ± std over them; default 3, 5 with --full)" };
+        var sweep = new Option<string?>("--sweep")
+        {
+            Description = "instead of the demo, train SFT and KD+SFT at S for each seed under several settings and print the table: "
+                + "lr (each method at --lrs) or objective (KD+SFT variants at the demo's lr) (maintainers only)",
+            Hidden = true,
+        };
+        var lrs = new Option<string>("--lrs") { Description = "learning rates of --sweep lr, comma-separated", DefaultValueFactory = _ => "1e-3,3e-3,1e-2", Hidden = true };
         var sample = new Option<string?>("--sample") { Description = "the sample folder (default: samples/ of the source tree, searched upwards)" };
         var steps = new Option<int?>("--steps") { Description = "S, the SFT student's steps (KD+SFT runs 0.7·S and S)" };
+        var online = new Option<bool>("--online")
+        {
+            Description = "instead of the offline demo, GKD's comparison: from an SFT warm start, SFT vs supervised KD (λ = 0) vs on-policy KD (λ = 1) with the live teacher, at equal steps",
+        };
         command.Options.Add(outDir);
         command.Options.Add(full);
         command.Options.Add(sample);
         command.Options.Add(steps);
+        command.Options.Add(online);
+        command.Options.Add(seeds);
+        command.Options.Add(sweep);
+        command.Options.Add(lrs);
         command.Options.Add(regenerate);
         command.Options.Add(initTeacher);
         command.SetAction(parse => CliErrors.Run(parse, "distill demo", () =>
@@ -34,13 +50,13 @@ internal static class DemoCommand
             {
                 string data = Path.Combine(regenerateRoot, "data");
                 SampleGenerator.Write(data);
-                int vocab = SampleTokenizer.Write(Path.Combine(regenerateRoot, "teacher"), Path.Combine(data, "train.jsonl"));
+                int vocab = SampleTokenizer.Write(Path.Combine(regenerateRoot, "teacher"), SampleTokenizer.TrainingFiles(data));
                 parse.InvocationConfiguration.Output.WriteLine($"wrote {data} and the tokenizer (vocab_size {vocab}) in {Path.Combine(regenerateRoot, "teacher")}");
                 return 0;
             }
             if (parse.GetValue(initTeacher) is { } dir)
             {
-                var config = SampleModels.Config(SampleModels.VocabSize(dir), hidden: 160, layers: 4, heads: 5, intermediate: 448);
+                var config = SampleModels.TeacherConfig(SampleModels.VocabSize(dir));
                 string tokenizer = Path.Combine(Path.GetTempPath(), $"distill-sample-tokenizer-{Guid.NewGuid():N}");
                 Directory.CreateDirectory(tokenizer);
                 foreach (var f in new[] { "tokenizer.json", "tokenizer_config.json" })
@@ -60,14 +76,31 @@ internal static class DemoCommand
             // waiting for each other cost most on a shared machine (66 s with one thread against 12 minutes with two,
             // measured beside another job); --threads overrides.
             if (parse.GetValue(Program.Threads) is null) TorchSharp.torch.set_num_threads(1);
-            var options = new DemoOptions(root, parse.GetValue(outDir)!, Seeds: parse.GetValue(full) ? 3 : 1);
+            bool isFull = parse.GetValue(full);
+            var options = new DemoOptions(root, parse.GetValue(outDir)!, Seeds: parse.GetValue(seeds) ?? (isFull ? 5 : 3), KSweep: isFull ? [1, 4, 32] : null);
             if (parse.GetValue(steps) is { } s) options = options with { Steps = s };
             var output = parse.InvocationConfiguration.Output;
+            if (parse.GetValue(sweep) is { } kind)
+            {
+                var sweepRuns = Demo.RunPlans(options, DemoSweeps.Plans(kind, options, parse.GetValue(lrs)!), output);
+                output.WriteLine();
+                output.Write(DemoReport.Text(sweepRuns));
+                return 0;
+            }
+            if (parse.GetValue(online))
+            {
+                var onlineRuns = OnlineDemo.Run(options, output);
+                output.WriteLine();
+                output.Write(OnlineDemo.Report(options, onlineRuns));
+                output.WriteLine($"report: {Path.Combine(options.Out, OnlineDemo.ReportFile)}");
+                return 0;
+            }
             var runs = Demo.Run(options, output);
             output.WriteLine();
             output.Write(DemoReport.Text(runs));
             output.WriteLine(DemoReport.Verdict(runs));
-            output.WriteLine($"report: {Path.Combine(options.Out, DemoReport.ReportFile)}");
+            output.WriteLine(DemoReport.EfficiencyText(runs));
+            output.WriteLine($"report: {Path.Combine(options.Out, DemoReport.ReportFile)}, figure: {Path.Combine(options.Out, DemoReport.PlotFile)}");
             return 0;
         }));
         return command;

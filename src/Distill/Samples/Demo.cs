@@ -1,9 +1,11 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Distill.Evaluation;
 using Distill.Losses;
 using Distill.Models;
 using Distill.Teachers;
+using Distill.Text;
 using Distill.Text.Conversations;
 using Distill.Training;
 using static TorchSharp.torch;
@@ -11,62 +13,99 @@ using static TorchSharp.torch;
 namespace Distill.Samples;
 
 /// <summary>
-/// <c>distill demo</c> as a library call: the bundled teacher's top-K over the training conversations, then from
-/// one shared random student initialisation per seed an SFT student for S steps and KD+SFT students (fwd_kl,
-/// kd weight 1, sft weight 0.4, as NeMo-Aligner's tutorial) for 0.7·S and S steps, each scored on the held-out
-/// conversations by the trainer's validation (cross-entropy and token accuracy on the assistant tokens) and by greedy
-/// answers to the held-out questions (answer accuracy: the answer ends in the reference's "The answer is N.").
+/// <c>distill demo</c> as a library call: the bundled teacher's top-K over the student's training conversations, then
+/// from one shared random student initialisation per seed (and the same data order, the seed) an SFT student for S
+/// steps and KD+SFT students for S and 0.7·S steps, each scored on the held-out conversations by the trainer's
+/// validation (cross-entropy and token accuracy on the assistant tokens) and by greedy answers to the held-out
+/// questions (answer accuracy: the answer ends in the reference's "The answer is N."). The S-step runs also record
+/// learning curves: held-out loss 20 times per run, answer accuracy at <see cref="DemoOptions.CurvePoints"/> checkpoints.
 /// </summary>
 public static class Demo
 {
-    /// <summary>The KD+SFT objective of the demo.</summary>
-    public static KdObjective KdSft { get; } = new(KdLossKind.FwdKl, KdWeight: 1.0, SftWeight: 0.4);
+    /// <summary>The run names of the comparison, in table order.</summary>
+    public const string Sft = "sft", KdShort = "kd+sft 0.7S", KdFull = "kd+sft S";
 
-    /// <summary>Runs the demo and writes report.md and val_loss.png into <see cref="DemoOptions.Out"/>.</summary>
+    /// <summary>One student run of a plan: what it is called, how it learns and for how long.</summary>
+    /// <param name="Name">The table's row name.</param>
+    /// <param name="Objective">SFT only, or KD+SFT (then it trains on the teacher's cache).</param>
+    /// <param name="Lr">Peak learning rate.</param>
+    /// <param name="Steps">Optimizer steps.</param>
+    /// <param name="TopK">Use only the cache's first K (null: all of it).</param>
+    /// <param name="Curve">Record the answer-accuracy curve (checkpoints) as well as the loss curve.</param>
+    public sealed record Plan(string Name, KdObjective Objective, double Lr, int Steps, int? TopK = null, bool Curve = false);
+
+    /// <summary>Runs the demo and writes report.md and the figure into <see cref="DemoOptions.Out"/>.</summary>
     /// <param name="options">Sample folder, output folder, sizes and step budget.</param>
-    /// <param name="log">One line per stage (may be <see cref="TextWriter.Null"/>).</param>
+    /// <param name="log">One line per stage and run, with elapsed time and an estimate of the rest (may be <see cref="TextWriter.Null"/>).</param>
     /// <returns>The teacher's row followed by every student run.</returns>
     public static IReadOnlyList<DemoRun> Run(DemoOptions options, TextWriter log)
     {
         ArgumentNullException.ThrowIfNull(options);
+        var plans = new List<Plan>
+        {
+            new(Sft, KdObjective.SftOnly, options.SftLr, options.Steps, Curve: true),
+            new(KdFull, options.Kd, options.KdLr, options.Steps, Curve: true),
+            new(KdShort, options.Kd, options.KdLr, options.ShortSteps),
+        };
+        plans.AddRange((options.KSweep ?? []).Select(k => new Plan($"kd+sft S K={k}", options.Kd, options.KdLr, options.Steps, TopK: k)));
+        var runs = RunPlans(options, plans, log);
+        log.WriteLine("report");
+        DemoReport.Write(options, runs);
+        return runs;
+    }
+
+    /// <summary>
+    /// Evaluates the teacher, then trains every plan from each seed's shared initialisation: the demo and the sweeps
+    /// behind samples/README.md's tables.
+    /// </summary>
+    public static IReadOnlyList<DemoRun> RunPlans(DemoOptions options, IReadOnlyList<Plan> plans, TextWriter log)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(plans);
         ArgumentNullException.ThrowIfNull(log);
-        string teacher = Path.Combine(options.SampleRoot, "teacher");
+        var clock = Stopwatch.StartNew();
         Directory.CreateDirectory(options.Out);
-        string train = Subset(options, "train.jsonl", options.TrainLimit);
-        string heldOut = Subset(options, "heldout.jsonl", options.HeldOutLimit);
-
-        log.WriteLine($"[1/3] teacher top-{options.TopK} over {train} and {heldOut}");
-        string cache = TopK(options, teacher, train, "cache");
-        // KD runs validate on a cache (the trainer wants teacher logits when kd_weight > 0); its "sft" term is the
-        // same held-out cross-entropy the SFT run reports, so all three students are scored alike.
-        string heldOutCache = TopK(options, teacher, heldOut, "heldout-cache");
-
-        var questions = ConversationReader.Open(heldOut).Read().ToList();
-        var runs = new List<DemoRun> { EvaluateTeacher(options, teacher, heldOut, questions) };
-        log.WriteLine($"      teacher: {Scores(runs[^1])}");
-        var config = SampleModels.Config(SampleModels.VocabSize(teacher), options.Hidden, options.Layers, options.Heads, options.Intermediate);
+        var context = Prepare(options, log, clock);
+        var runs = new List<DemoRun> { EvaluateTeacher(options, context) };
+        log.WriteLine($"{Elapsed(clock)} teacher: {Scores(runs[^1])}");
+        var config = SampleModels.Config(SampleModels.VocabSize(context.Teacher), options.Hidden, options.Layers, options.Heads, options.Intermediate);
+        long total = options.Seeds * plans.Sum(p => (long)p.Steps), done = 0;
+        var students = Stopwatch.StartNew();
         for (int seed = 1; seed <= options.Seeds; seed++)
         {
             string root = Path.Combine(options.Out, $"seed{seed}");
             string init = Path.Combine(root, "init");
-            SampleModels.Initialise(init, config, teacher, seed);
-            log.WriteLine($"[2/3] seed {seed}: student ({SampleModels.Describe(config)}) initialised in {init}");
-            var plan = new (string Name, string Data, KdObjective Objective, int Steps)[]
+            SampleModels.Initialise(init, config, context.Teacher, seed);
+            log.WriteLine($"{Elapsed(clock)} seed {seed}/{options.Seeds}: student ({SampleModels.Describe(config)}) initialised in {init}");
+            foreach (var plan in plans)
             {
-                ("sft", train, KdObjective.SftOnly, options.Steps),
-                ("kd+sft 0.7S", cache, KdSft, options.ShortSteps),
-                ("kd+sft S", cache, KdSft, options.Steps),
-            };
-            foreach (var (name, data, objective, steps) in plan)
-            {
-                string dir = Path.Combine(root, name.Replace(' ', '-').Replace('+', '_').Replace('.', '_'));
-                runs.Add(TrainStudent(options, name, seed, init, data, (heldOut, heldOutCache, questions), objective, steps, dir));
-                log.WriteLine($"      {name,-12} {steps,5} steps: {Scores(runs[^1])}");
+                string dir = Path.Combine(root, string.Concat(plan.Name.Select(c => char.IsLetterOrDigit(c) ? c : '_')));
+                runs.Add(TrainStudent(options, context, plan, seed, init, dir));
+                done += plan.Steps;
+                // The estimate scales the students' time so far by the steps still to run (runs cost about their steps).
+                var eta = TimeSpan.FromSeconds(students.Elapsed.TotalSeconds / done * (total - done));
+                log.WriteLine($"{Elapsed(clock)}   {plan.Name,-14} {plan.Steps,5} steps: {Scores(runs[^1])}  (about {eta:m\\:ss} left)");
             }
         }
-        log.WriteLine("[3/3] report");
-        DemoReport.Write(options, runs);
         return runs;
+    }
+
+    // The files every run shares: the (possibly shortened) data, the teacher's top-K caches, the held-out questions.
+    private sealed record Context(string Teacher, string Train, string Cache, string HeldOut, string HeldOutCache,
+        IReadOnlyList<Conversation> Questions, ChatTokenizer Chat);
+
+    private static Context Prepare(DemoOptions options, TextWriter log, Stopwatch clock)
+    {
+        string teacher = Path.Combine(options.SampleRoot, "teacher");
+        string train = Subset(options, "train.jsonl", options.TrainLimit);
+        string heldOut = Subset(options, "heldout.jsonl", options.HeldOutLimit);
+        log.WriteLine($"{Elapsed(clock)} teacher top-{options.TopK} over {train} and {heldOut}");
+        string cache = TopK(options, teacher, train, "cache");
+        // KD runs validate on a cache (the trainer wants teacher logits when kd_weight > 0); its "sft" term is the
+        // same held-out cross-entropy the SFT run reports, so all students are scored alike.
+        string heldOutCache = TopK(options, teacher, heldOut, "heldout-cache");
+        var questions = ConversationReader.Open(heldOut).Read().ToList();
+        return new Context(teacher, train, cache, heldOut, heldOutCache, questions, ChatTokenizer.Load(teacher));
     }
 
     private static string Subset(DemoOptions options, string name, int? limit)
@@ -86,48 +125,61 @@ public static class Demo
         return cache;
     }
 
+    private static string Elapsed(Stopwatch clock) => clock.Elapsed.ToString(@"m\:ss", CultureInfo.InvariantCulture);
+
     private static string Scores(DemoRun run) => string.Create(CultureInfo.InvariantCulture,
         $"held-out loss {run.HeldOutLoss:F4}, token accuracy {run.TokenAccuracy:P1}, answer accuracy {run.AnswerAccuracy:P1}");
 
-    private static DemoRun EvaluateTeacher(DemoOptions options, string teacher, string heldOut, IReadOnlyList<Conversation> questions)
+    private static DemoRun EvaluateTeacher(DemoOptions options, Context context)
     {
-        using var model = HfModelFolder.Load(teacher, CPU, ScalarType.Float32);
+        using var model = HfModelFolder.Load(context.Teacher, CPU, ScalarType.Float32);
         model.eval();
-        var source = TrainingData.Open(heldOut, new DataOptions(), teacher);
+        var source = TrainingData.Open(context.HeldOut, new DataOptions(), context.Teacher);
         var result = Validator.Run(model, source, KdObjective.SftOnly, microBatch: 16, chunkSize: 1024);
-        return new DemoRun("teacher", 0, 0, result.Sft, result.Accuracy, AnswerAccuracy(model, teacher, heldOut, questions, options), []);
+        return new DemoRun("teacher", 0, 0, result.Sft, result.Accuracy, AnswerAccuracy(context.Teacher, context, options), []);
     }
 
-    // Greedy answers (KV cache) to the held-out questions, scored by the number in their final "The answer is N.".
-    private static double AnswerAccuracy(LlamaForCausalLM model, string folder, string heldOut, IReadOnlyList<Conversation> questions, DemoOptions options)
+    // Greedy answers (KV cache, batched by prompt length) to the held-out questions, scored by the number in their final "The answer is N.".
+    private static double AnswerAccuracy(string folder, Context context, DemoOptions options)
     {
-        var chat = ChatTokenizer.Load(folder);
-        var score = GenerationEval.Run(model, chat, questions, options.AnswerTokens, GenerationEval.StopIds(model.Config, chat));
-        return score.FinalAnswerCorrect
-            ?? throw new InvalidDataException($"{heldOut}: no assistant answer ends in a final answer such as \"The answer is 42.\"");
+        using var model = HfModelFolder.Load(folder, CPU, ScalarType.Float32);
+        model.eval();
+        return SampleAnswers.Accuracy(model, context.Chat, context.Questions, options.AnswerTokens, GenerationEval.StopIds(model.Config, context.Chat));
     }
 
-    private static DemoRun TrainStudent(DemoOptions o, string name, long seed, string init, string data,
-        (string File, string Cache, IReadOnlyList<Conversation> Questions) heldOut, KdObjective objective, int steps, string dir)
+    private static DemoRun TrainStudent(DemoOptions o, Context context, Plan plan, long seed, string init, string dir)
     {
         if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+        bool kd = plan.Objective.KdWeight > 0;
+        int saveInterval = plan.Curve ? Math.Max(1, plan.Steps / Math.Max(1, o.CurvePoints)) : 0;
         var config = new TrainConfig(
             new ModelOptions(Student: init),
-            new DataOptions(Path: data, ValData: heldOut.Cache),
-            objective,
-            new OptimizerOptions(Lr: o.Lr, WarmupSteps: Math.Max(1, steps / 20)),
-            new TrainerOptions(Out: dir, Steps: steps, GlobalBatch: o.GlobalBatch, MicroBatch: o.GlobalBatch, Seed: seed,
-                ValInterval: Math.Max(1, o.Steps / 10)));
+            new DataOptions(Path: kd ? context.Cache : context.Train, ValData: kd ? context.HeldOutCache : context.HeldOut, TopK: plan.TopK),
+            plan.Objective,
+            new OptimizerOptions(Lr: plan.Lr, WarmupSteps: Math.Max(1, plan.Steps / 20)),
+            new TrainerOptions(Out: dir, Steps: plan.Steps, GlobalBatch: o.GlobalBatch, MicroBatch: o.GlobalBatch, Seed: seed,
+                ValInterval: Math.Max(1, o.Steps / 20), SaveInterval: saveInterval,
+                // Keep them all: with saving on, every new best validation is checkpointed too, and pruning would drop the curve's.
+                KeepLast: plan.Curve ? 1000 : 1));
         var result = Trainer.Run(config);
         var validation = result.Validation ?? throw new InvalidOperationException($"{dir}: the trainer returned no held-out validation");
-        using var model = HfModelFolder.Load(result.ModelDirectory, CPU, ScalarType.Float32);
-        model.eval();
-        double answers = AnswerAccuracy(model, result.ModelDirectory, heldOut.File, heldOut.Questions, o);
-        return new DemoRun(name, seed, steps, validation.Sft, validation.Accuracy, answers, Curve(Path.Combine(dir, MetricsLog.FileName)));
+        double answers = AnswerAccuracy(result.ModelDirectory, context, o);
+        var curve = LossCurve(Path.Combine(dir, MetricsLog.FileName));
+        if (plan.Curve)
+        {
+            // Answer accuracy at each checkpoint before the end, and the final model's at the last step.
+            // (The trainer also checkpoints each new best validation; only the evenly spaced ones make the curve.)
+            var measured = Checkpoints.List(dir).Where(c => c.Step < plan.Steps && c.Step % saveInterval == 0)
+                .ToDictionary(c => c.Step, c => AnswerAccuracy(c.Path, context, o));
+            measured[plan.Steps] = answers;
+            curve = [.. curve.Select(p => measured.TryGetValue(p.Step, out double a) ? p with { Answers = a } : p)];
+            Directory.Delete(Checkpoints.Root(dir), recursive: true); // optimizer state and weights the report no longer needs
+        }
+        return new DemoRun(plan.Name, seed, plan.Steps, validation.Sft, validation.Accuracy, answers, curve);
     }
 
     // The held-out cross-entropy ("sft") of every validation row; for KD runs "loss" also weighs in the KD term.
-    private static List<(int Step, double Loss)> Curve(string metrics) =>
+    private static List<CurvePoint> LossCurve(string metrics) =>
         [.. MetricsLog.Read(metrics).Where(r => r["validation"] is not null)
-            .Select(r => ((int)r["step"]!.GetValue<long>(), r["sft"] is JsonValue v && v.TryGetValue(out double d) ? d : double.NaN))];
+            .Select(r => new CurvePoint((int)r["step"]!.GetValue<long>(), r["sft"] is JsonValue v && v.TryGetValue(out double d) ? d : double.NaN))];
 }

@@ -43,6 +43,9 @@ public static class SampleModels
         return LlamaConfig.Parse(json.ToJsonString());
     }
 
+    /// <summary>The sample teacher's shape: hidden 192, 4 layers, 6 heads, MLP 512 (~1.9M parameters, ~14 times the demo's student).</summary>
+    public static LlamaConfig TeacherConfig(int vocabSize) => Config(vocabSize, hidden: 192, layers: 4, heads: 6, intermediate: 512);
+
     /// <summary>
     /// Writes a randomly initialised model (seeded, so two calls with one seed give identical weights) with the
     /// tokenizer files of <paramref name="tokenizerFolder"/> into <paramref name="dir"/>, replacing what is there.

@@ -1,9 +1,10 @@
 namespace Distill.Samples;
 
 /// <summary>
-/// The ways a question is asked and an answer is worded, per problem kind. Several phrasings per side give the
-/// teacher a distribution over wordings, so its soft targets carry more than the one reference answer; the
-/// vocabulary stays small so a tiny model can learn it. {a}, {b}, {c}, {n} (a name) and {x} (an item) are filled in.
+/// The ways a question is asked and a worked answer is opened and closed, per problem kind. Several phrasings per
+/// side give the teacher a distribution over wordings, so its soft targets carry more than the one reference
+/// answer; the vocabulary stays small so a tiny model can learn it. {a}, {b}, {c} (the answer), {n} (a name) and
+/// {x} (an item) are filled in.
 /// </summary>
 internal static class SamplePhrasings
 {
@@ -21,22 +22,6 @@ internal static class SamplePhrasings
             "{n} has {a} {x} and gets {b} more. How many {x} does {n} have now?",
             "Can you tell me the sum of {a} and {b}?",
         ],
-        "subtract" =>
-        [
-            "What is {a} minus {b}?",
-            "What is {a} - {b}?",
-            "Take {b} away from {a}.",
-            "{n} has {a} {x} and gives away {b}. How many {x} are left?",
-            "Can you tell me the difference between {a} and {b}?",
-        ],
-        "multiply" =>
-        [
-            "What is {a} times {b}?",
-            "What is {a} * {b}?",
-            "Multiply {a} by {b}.",
-            "{n} has {a} boxes with {b} {x} in each box. How many {x} are there in all?",
-            "Can you tell me the product of {a} and {b}?",
-        ],
         "compare" =>
         [
             "Which is larger, {a} or {b}?",
@@ -47,39 +32,17 @@ internal static class SamplePhrasings
         _ => throw new NotSupportedException($"sample phrasings: unknown kind '{kind}'"),
     };
 
-    public static string[] Answers(string kind) => kind switch
+    public static string[] Openings(string kind) => kind switch
     {
-        "add" =>
-        [
-            "{a} plus {b} is {c}.",
-            "Adding {a} and {b} gives {c}.",
-            "We add {b} to {a} and get {c}.",
-            "{a} + {b} = {c}.",
-            "Let us add: {a} and {b} make {c}.",
-        ],
-        "subtract" =>
-        [
-            "{a} minus {b} is {c}.",
-            "Taking {b} from {a} leaves {c}.",
-            "We subtract {b} from {a} and get {c}.",
-            "{a} - {b} = {c}.",
-            "Let us subtract: {a} take away {b} is {c}.",
-        ],
-        "multiply" =>
-        [
-            "{a} times {b} is {c}.",
-            "Multiplying {a} by {b} gives {c}.",
-            "{a} groups of {b} make {c}.",
-            "{a} * {b} = {c}.",
-            "Let us multiply: {a} and {b} make {c}.",
-        ],
-        "compare" =>
-        [
-            "{c} is larger.",
-            "The bigger number is {c}.",
-            "Comparing {a} and {b}, {c} is larger.",
-            "Of {a} and {b}, the larger is {c}.",
-        ],
+        "add" => ["", "Let us add column by column.", "We add the digits from the right.", "Add the columns from the ones up."],
+        "compare" => ["", "Let us compare the digits.", "Count the digits first."],
+        _ => throw new NotSupportedException($"sample phrasings: unknown kind '{kind}'"),
+    };
+
+    public static string[] Closings(string kind) => kind switch
+    {
+        "add" => ["", "So {a} + {b} = {c}."],
+        "compare" => ["", "So the larger number is {c}."],
         _ => throw new NotSupportedException($"sample phrasings: unknown kind '{kind}'"),
     };
 }

@@ -7,7 +7,8 @@ namespace Distill.Samples;
 
 /// <summary>
 /// The bundled sample's tokenizer: a byte-level BPE trained with <see cref="BpeTrainer"/> on the training
-/// conversations rendered in ChatML, written as a Hugging Face tokenizer.json + tokenizer_config.json with the
+/// conversations rendered in ChatML, every digit a token of its own (<see cref="BpeTrainer.SingleDigitRegex"/>: a
+/// number's tokens are its digits, so adding column by column is a rule over ten tokens, not over a thousand), written as a Hugging Face tokenizer.json + tokenizer_config.json with the
 /// ChatML chat template. <c>&lt;|im_start|&gt;</c> is bos, <c>&lt;|im_end|&gt;</c> eos (it closes every turn, so
 /// greedy decoding stops there), <c>&lt;|endoftext|&gt;</c> pad.
 /// </summary>
@@ -19,18 +20,24 @@ public static class SampleTokenizer
     /// <summary>The trained vocabulary target of the committed tokenizer (the special tokens come on top).</summary>
     public const int DefaultVocabSize = 1024;
 
-    /// <summary>Trains on <paramref name="trainJsonl"/> and writes the two tokenizer files into <paramref name="folder"/>.</summary>
+    /// <summary>Trains on the <paramref name="trainJsonl"/> files and writes the two tokenizer files into <paramref name="folder"/>.</summary>
     /// <returns>The full vocabulary size (trained tokens plus special tokens), the model's vocab_size.</returns>
-    public static int Write(string folder, string trainJsonl, int vocabSize = DefaultVocabSize)
+    public static int Write(string folder, IEnumerable<string> trainJsonl, int vocabSize = DefaultVocabSize)
     {
+        ArgumentNullException.ThrowIfNull(trainJsonl);
         var template = ChatTemplate.BuiltIn("chatml");
-        var documents = File.ReadLines(trainJsonl).Select(line => template.Render(Messages(line, trainJsonl), addGenerationPrompt: false)).ToList();
-        var tokens = BpeTrainer.Train(documents, vocabSize);
+        var documents = trainJsonl.SelectMany(file => File.ReadLines(file)
+            .Select(line => template.Render(Messages(line, file), addGenerationPrompt: false))).ToList();
+        var tokens = BpeTrainer.Train(documents, vocabSize, BpeTrainer.SingleDigitRegex);
         Directory.CreateDirectory(folder);
-        ByteLevelTokenizerFiles.WriteTokenizerJson(folder, tokens, SpecialTokens);
+        ByteLevelTokenizerFiles.WriteTokenizerJson(folder, tokens, SpecialTokens, BpeTrainer.SingleDigitRegex);
         WriteConfig(Path.Combine(folder, "tokenizer_config.json"), template.Source);
         return tokens.Count + SpecialTokens.Count;
     }
+
+    /// <summary>The files the committed tokenizer is trained on, in order: the teacher's and the student's train sets.</summary>
+    public static IReadOnlyList<string> TrainingFiles(string dataFolder) =>
+        [Path.Combine(dataFolder, "teacher-train.jsonl"), Path.Combine(dataFolder, "train.jsonl")];
 
     private static void WriteConfig(string path, string chatTemplate)
     {

@@ -10,34 +10,43 @@ namespace Distill.Tests.Samples;
 public sealed class DemoTests
 {
     [Fact]
-    public void Run_Should_Train_Three_Students_From_One_Init_And_Write_The_Report()
+    public void Run_Should_Train_Every_Student_From_One_Init_Per_Seed_And_Write_The_Report()
     {
         string outDir = Path.Combine(Path.GetTempPath(), "distill-demo-test-" + Guid.NewGuid().ToString("N"));
         try
         {
-            var options = new DemoOptions(SampleFiles.Root, outDir, Steps: 4, GlobalBatch: 4, TopK: 5, Hidden: 16, Layers: 1, Heads: 2,
-                Intermediate: 24, TrainLimit: 12, HeldOutLimit: 6);
+            var options = new DemoOptions(SampleFiles.Root, outDir, Seeds: 2, Steps: 4, GlobalBatch: 4, TopK: 5, Hidden: 16, Layers: 1, Heads: 2,
+                Intermediate: 24, CurvePoints: 2, KSweep: [1], TrainLimit: 12, HeldOutLimit: 4, AnswerTokens: 12);
             var runs = Demo.Run(options, TextWriter.Null);
 
-            Assert.Equal(["teacher", "sft", "kd+sft 0.7S", "kd+sft S"], runs.Select(r => r.Name));
-            Assert.Equal([0, 4, 3, 4], runs.Select(r => r.Steps));
+            string[] students = [Demo.Sft, Demo.KdFull, Demo.KdShort, "kd+sft S K=1"];
+            Assert.Equal(["teacher", .. students, .. students], runs.Select(r => r.Name));
+            Assert.Equal([0, 4, 4, 3, 4, 4, 4, 3, 4], runs.Select(r => r.Steps));
+            Assert.Equal([0, 1, 1, 1, 1, 2, 2, 2, 2], runs.Select(r => r.Seed));
             Assert.All(runs, r => Assert.True(double.IsFinite(r.HeldOutLoss) && r.HeldOutLoss > 0, r.Name));
             Assert.All(runs, r => Assert.InRange(r.TokenAccuracy, 0, 1));
             Assert.All(runs, r => Assert.InRange(r.AnswerAccuracy, 0, 1));
-            Assert.Equal(TeacherAnswerAccuracy(SampleFiles.Data("heldout.jsonl"), 6, options.AnswerTokens), runs[0].AnswerAccuracy, 12);
-            // Validation every max(1, S/10) = 1 step: one held-out point per step, the last at the run's final step.
+            Assert.Equal(TeacherAnswerAccuracy(SampleFiles.Data("heldout.jsonl"), 4, options.AnswerTokens), runs[0].AnswerAccuracy, 12);
+            // Validation every max(1, S/20) = 1 step: one held-out point per step, the last at the run's final step.
             Assert.All(runs.Skip(1), r => Assert.Equal(Enumerable.Range(1, r.Steps), r.Curve.Select(p => p.Step)));
             Assert.All(runs.Skip(1), r => Assert.Equal(r.HeldOutLoss, r.Curve[^1].Loss, 6));
-            // The three students start from one initialisation, so their first optimizer step sees the same weights.
+            // The S-step SFT and KD+SFT runs measure answer accuracy at S/2 and S; the last is the run's own.
+            foreach (var run in runs.Where(r => r.Name is Demo.Sft or Demo.KdFull))
+            {
+                Assert.Equal([2, 4], run.Curve.Where(p => p.Answers is not null).Select(p => p.Step));
+                Assert.Equal(run.AnswerAccuracy, run.Curve[^1].Answers);
+            }
+            Assert.All(runs.Where(r => r.Name is Demo.KdShort), r => Assert.All(r.Curve, p => Assert.Null(p.Answers)));
+            // The students of a seed start from one initialisation.
             Assert.True(File.Exists(Path.Combine(outDir, "seed1", "init", "model.safetensors")));
-            Assert.Single(Directory.GetDirectories(Path.Combine(outDir, "seed1"), "init"));
+            Assert.True(File.Exists(Path.Combine(outDir, "seed2", "init", "model.safetensors")));
             string report = File.ReadAllText(Path.Combine(outDir, DemoReport.ReportFile));
-            Assert.Contains("| kd+sft 0.7S | 3 | 1 |", report, StringComparison.Ordinal);
-            Assert.Contains("| answer accuracy |", report, StringComparison.Ordinal);
+            Assert.Contains("| kd+sft 0.7S | 3 | 2 |", report, StringComparison.Ordinal);
             foreach (var row in DemoReport.Table(runs))
                 Assert.Contains($"| {row.Name} | {row.Steps} | {row.Seeds} | {row.Loss} | {row.Accuracy} | {row.Answers} |", report, StringComparison.Ordinal);
-            Assert.Contains("KD+SFT at 70% of the steps", report, StringComparison.Ordinal);
-            Assert.Contains("on answer accuracy", report, StringComparison.Ordinal);
+            Assert.Contains(" ± ", report, StringComparison.Ordinal);
+            Assert.Contains(DemoReport.Verdict(runs), report, StringComparison.Ordinal);
+            Assert.Contains(DemoReport.EfficiencyText(runs), report, StringComparison.Ordinal);
             Assert.True(new FileInfo(Path.Combine(outDir, DemoReport.PlotFile)).Length > 1000);
         }
         finally
@@ -80,6 +89,60 @@ public sealed class DemoTests
     }
 
     private static DemoRun Run(string name, double loss, double answers) => new(name, 1, 10, loss, 0.5, answers, []);
+
+    [Fact]
+    public void FractionToMatch_Should_Interpolate_Between_The_Points_Around_The_Target()
+    {
+        // Loss 0.6 at step 200 and 0.4 at 300: 0.5 is halfway, step 250 of S = 400.
+        (int, double)[] loss = [(100, 1.0), (200, 0.6), (300, 0.4), (400, 0.3)];
+        Assert.Equal(0.625, SampleEfficiency.FractionToMatch(loss, 0.5, lowerIsBetter: true, 400)!.Value, 12);
+        // Accuracy 0.3 at 200 and 0.5 at 400: 0.4 is reached at 300.
+        (int, double)[] answers = [(100, 0.1), (200, 0.3), (400, 0.5)];
+        Assert.Equal(0.75, SampleEfficiency.FractionToMatch(answers, 0.4, lowerIsBetter: false, 400)!.Value, 12);
+        // Exactly on a point: that point's step.
+        Assert.Equal(0.5, SampleEfficiency.FractionToMatch(loss, 0.6, lowerIsBetter: true, 400)!.Value, 12);
+    }
+
+    [Fact]
+    public void FractionToMatch_Should_Take_The_First_Crossing_And_Say_Never_When_Not_Reached()
+    {
+        // Dips below 0.5 at 150 (between 100 and 200), rises, dips again: the first crossing counts.
+        (int, double)[] bumpy = [(100, 0.7), (200, 0.3), (300, 0.8), (400, 0.2)];
+        Assert.Equal(0.375, SampleEfficiency.FractionToMatch(bumpy, 0.5, lowerIsBetter: true, 400)!.Value, 12);
+        // Already there at the first point: nothing is known before it, so its step.
+        Assert.Equal(0.25, SampleEfficiency.FractionToMatch(bumpy, 0.9, lowerIsBetter: true, 400)!.Value, 12);
+        Assert.Null(SampleEfficiency.FractionToMatch(bumpy, 0.1, lowerIsBetter: true, 400));
+        Assert.Null(SampleEfficiency.FractionToMatch([(100, 0.2), (400, 0.3)], 0.5, lowerIsBetter: false, 400));
+        Assert.Null(SampleEfficiency.FractionToMatch([], 0.5, lowerIsBetter: false, 400));
+    }
+
+    [Fact]
+    public void MeanCurve_Should_Average_Seeds_At_Shared_Steps_And_Skip_Unmeasured_Points()
+    {
+        var a = new DemoRun(Demo.KdFull, 1, 4, 0, 0, 0, [new(1, 1.0), new(2, 0.8, 0.2), new(3, 0.6), new(4, 0.4, 0.5)]);
+        var b = new DemoRun(Demo.KdFull, 2, 4, 0, 0, 0, [new(2, 0.6, 0.4), new(4, 0.2, 0.7)]);
+
+        Assert.Equal([(2, 0.7), (4, 0.3)], SampleEfficiency.MeanCurve([a, b], p => p.Loss).Select(p => (p.Step, Math.Round(p.Value, 12))));
+        Assert.Equal([(2, 0.3), (4, 0.6)], SampleEfficiency.MeanCurve([a, b], p => p.Answers).Select(p => (p.Step, Math.Round(p.Value, 12))));
+    }
+
+    [Fact]
+    public void Efficiency_Should_Compare_The_Mean_KD_Curve_With_The_Mean_Final_SFT_Numbers()
+    {
+        // SFT ends at loss 0.5 and 40 % answers (means of two seeds); KD+SFT's mean curve passes 0.5 at 0.375·S and 40 % at 0.75·S.
+        DemoRun Sft(long seed, double loss, double answers) => new(Demo.Sft, seed, 400, loss, 0.5, answers, []);
+        DemoRun Kd(long seed, double shift) => new(Demo.KdFull, seed, 400, 0.3, 0.6, 0.5,
+            [new(100, 0.6 + shift), new(200, 0.4 + shift, 0.2 + shift), new(400, 0.3 + shift, 0.6 + shift)]);
+        var runs = new[] { Sft(1, 0.45, 0.35), Sft(2, 0.55, 0.45), Kd(1, 0.05), Kd(2, -0.05) };
+
+        var e = DemoReport.Efficiency(runs)!.Value;
+        Assert.Equal(0.5, e.SftLoss, 12);
+        Assert.Equal(0.4, e.SftAnswers, 12);
+        Assert.Equal(0.375, e.LossFraction!.Value, 12);
+        Assert.Equal(0.75, e.AnswersFraction!.Value, 12);
+        Assert.Contains($"after {0.375.ToString("F2", System.Globalization.CultureInfo.InvariantCulture)}·S steps", DemoReport.EfficiencyText(runs), StringComparison.Ordinal);
+        Assert.Contains("after 0.75·S steps", DemoReport.EfficiencyText(runs), StringComparison.Ordinal);
+    }
 
     [Fact]
     public void Verdict_Should_State_Each_Measure_When_They_Disagree()

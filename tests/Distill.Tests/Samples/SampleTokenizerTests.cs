@@ -44,7 +44,7 @@ public sealed class SampleTokenizerTests
         string folder = Path.Combine(Path.GetTempPath(), "distill-sample-tok-" + Guid.NewGuid().ToString("N"));
         try
         {
-            int vocab = SampleTokenizer.Write(folder, SampleFiles.Data("train.jsonl"));
+            int vocab = SampleTokenizer.Write(folder, SampleTokenizer.TrainingFiles(Path.GetDirectoryName(SampleFiles.Data("train.jsonl"))!));
             foreach (var name in new[] { "tokenizer.json", "tokenizer_config.json" })
                 Assert.Equal(File.ReadAllText(Path.Combine(SampleFiles.Teacher, name)), File.ReadAllText(Path.Combine(folder, name)));
             Assert.Equal(TrainedVocabulary(Path.Combine(folder, "tokenizer.json")) + 3, vocab);
@@ -53,6 +53,20 @@ public sealed class SampleTokenizerTests
         finally
         {
             if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Committed_Tokenizer_Should_Give_Every_Digit_Its_Own_Token()
+    {
+        var tokenizer = HfTokenizer.Load(SampleFiles.Teacher);
+        var digits = Enumerable.Range(0, 10).Select(d => tokenizer.Encode(d.ToString(System.Globalization.CultureInfo.InvariantCulture), addSpecialTokens: false).Ids.Single()).ToArray();
+        Assert.Equal(10, digits.Distinct().Count());
+        foreach (string text in new[] { "What is 472 + 389?", "1638", " 905 ", "Ones: 2 + 9 = 11, write 1, carry 1." })
+        {
+            var ids = tokenizer.Encode(text, addSpecialTokens: false).Ids;
+            int digitTokens = ids.Count(digits.Contains);
+            Assert.Equal(text.Count(char.IsAsciiDigit), digitTokens);
         }
     }
 

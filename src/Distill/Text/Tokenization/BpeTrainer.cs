@@ -15,14 +15,22 @@ public static class BpeTrainer
     public const string Llama3Regex =
         @"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";
 
+    /// <summary>
+    /// Llama 3's pattern with every digit a word of its own (as Llama 1's and Qwen's tokenizers split numbers), so
+    /// no merge spans two digits: "472" is always the tokens 4, 7, 2, which keeps column arithmetic learnable.
+    /// </summary>
+    public const string SingleDigitRegex =
+        @"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";
+
     /// <summary>Token byte strings by id: ids 0–255 are the single bytes, later ids in the order they were learned.</summary>
     /// <param name="documents">The training text.</param>
     /// <param name="vocabSize">The vocabulary size to stop at (at least 256); fewer tokens come back when no pair occurs twice.</param>
-    public static List<byte[]> Train(IEnumerable<string> documents, int vocabSize)
+    /// <param name="pattern">The pre-tokenizer regex that cuts the text into words (default <see cref="Llama3Regex"/>).</param>
+    public static List<byte[]> Train(IEnumerable<string> documents, int vocabSize, string? pattern = null)
     {
         ArgumentNullException.ThrowIfNull(documents);
         ArgumentOutOfRangeException.ThrowIfLessThan(vocabSize, 256);
-        var (words, counts) = CountWords(documents);
+        var (words, counts) = CountWords(documents, pattern ?? Llama3Regex);
         var tokens = Enumerable.Range(0, 256).Select(b => new[] { (byte)b }).ToList();
         var idOf = tokens.Select((t, id) => (Key(t), id)).ToDictionary(p => p.Item1, p => p.id);
         var pairCounts = new Dictionary<long, long>();
@@ -61,9 +69,9 @@ public static class BpeTrainer
         return tokens;
     }
 
-    private static (int[][] Words, long[] Counts) CountWords(IEnumerable<string> documents)
+    private static (int[][] Words, long[] Counts) CountWords(IEnumerable<string> documents, string pattern)
     {
-        var regex = new Regex(Llama3Regex, RegexOptions.Compiled | RegexOptions.CultureInvariant);
+        var regex = new Regex(pattern, RegexOptions.Compiled | RegexOptions.CultureInvariant);
         var frequency = new Dictionary<string, long>(StringComparer.Ordinal);
         foreach (string document in documents)
         {

@@ -18,7 +18,8 @@ public static class ByteLevelTokenizerFiles
     /// <param name="folder">An existing folder.</param>
     /// <param name="tokens">Token byte strings by id, as <see cref="BpeTrainer.Train"/> returns them.</param>
     /// <param name="specialTokens">Special tokens, given ids just past the vocabulary in this order (default Llama 3's).</param>
-    public static int WriteTokenizerJson(string folder, List<byte[]> tokens, IReadOnlyList<string>? specialTokens = null)
+    /// <param name="pattern">The Split pre-tokenizer's regex, the one the tokens were trained with (default <see cref="BpeTrainer.Llama3Regex"/>).</param>
+    public static int WriteTokenizerJson(string folder, List<byte[]> tokens, IReadOnlyList<string>? specialTokens = null, string? pattern = null)
     {
         ArgumentNullException.ThrowIfNull(tokens);
         using var stream = File.Create(Path.Combine(folder, "tokenizer.json"));
@@ -29,7 +30,7 @@ public static class ByteLevelTokenizerFiles
         json.WriteNull("padding");
         WriteAddedTokens(json, SpecialTokens(tokens.Count, specialTokens ?? Llama3SpecialTokens));
         json.WriteNull("normalizer");
-        WritePreTokenizer(json);
+        WritePreTokenizer(json, pattern ?? BpeTrainer.Llama3Regex);
         WriteByteLevel(json, "post_processor", addPrefixSpace: true, trimOffsets: false, useRegex: true);
         WriteByteLevel(json, "decoder", addPrefixSpace: true, trimOffsets: true, useRegex: true);
         int merges = WriteModel(json, tokens);
@@ -122,7 +123,7 @@ public static class ByteLevelTokenizerFiles
         return merges;
     }
 
-    private static void WritePreTokenizer(Utf8JsonWriter json)
+    private static void WritePreTokenizer(Utf8JsonWriter json, string pattern)
     {
         json.WriteStartObject("pre_tokenizer");
         json.WriteString("type", "Sequence");
@@ -130,7 +131,7 @@ public static class ByteLevelTokenizerFiles
         json.WriteStartObject();
         json.WriteString("type", "Split");
         json.WriteStartObject("pattern");
-        json.WriteString("Regex", BpeTrainer.Llama3Regex);
+        json.WriteString("Regex", pattern);
         json.WriteEndObject();
         json.WriteString("behavior", "Isolated");
         json.WriteBoolean("invert", false);
