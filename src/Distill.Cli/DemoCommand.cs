@@ -9,7 +9,7 @@ internal static class DemoCommand
     {
         var regenerate = new Option<string?>("--regenerate-sample")
         {
-            Description = "rewrite DIR/data/{train,heldout}.jsonl and DIR/teacher's tokenizer files from the generator (maintainers only)",
+            Description = "rewrite DIR/data/{train,teacher-train,heldout}.jsonl and DIR/teacher's tokenizer files from the generator (maintainers only)",
             Hidden = true,
         };
         var command = new Command("demo", "Run the whole offline pipeline on the bundled sample: teacher top-K, SFT vs KD+SFT students, held-out table and report");
@@ -27,7 +27,7 @@ internal static class DemoCommand
                 + "lr (each method at --lrs) or objective (KD+SFT variants at the demo's lr) (maintainers only)",
             Hidden = true,
         };
-        var lrs = new Option<string>("--lrs") { Description = "learning rates of --sweep lr, comma-separated", DefaultValueFactory = _ => "1e-3,3e-3,1e-2", Hidden = true };
+        var lrs = new Option<string>("--lrs") { Description = "learning rates of --sweep lr, comma-separated", DefaultValueFactory = _ => "3e-3,6e-3,1.2e-2", Hidden = true };
         var sample = new Option<string?>("--sample") { Description = "the sample folder (default: samples/ of the source tree, searched upwards)" };
         var steps = new Option<int?>("--steps") { Description = "S, the SFT student's steps (KD+SFT runs 0.7·S and S)" };
         var online = new Option<bool>("--online")
@@ -76,6 +76,11 @@ internal static class DemoCommand
             // waiting for each other cost most on a shared machine (66 s with one thread against 12 minutes with two,
             // measured beside another job); --threads overrides.
             if (parse.GetValue(Program.Threads) is null) TorchSharp.torch.set_num_threads(1);
+            if (parse.GetValue(seeds) is < 1 || parse.GetValue(steps) is < 2)
+            {
+                parse.InvocationConfiguration.Error.WriteLine("distill demo: --seeds must be at least 1 and --steps at least 2");
+                return 2;
+            }
             bool isFull = parse.GetValue(full);
             var options = new DemoOptions(root, parse.GetValue(outDir)!, Seeds: parse.GetValue(seeds) ?? (isFull ? 5 : 3), KSweep: isFull ? [1, 4, 32] : null);
             if (parse.GetValue(steps) is { } s) options = options with { Steps = s };

@@ -44,8 +44,8 @@ public static class Demo
         var plans = new List<Plan>
         {
             new(Sft, KdObjective.SftOnly, options.SftLr, options.Steps, Curve: true),
-            new(KdFull, options.Kd, options.KdLr, options.Steps, Curve: true),
             new(KdShort, options.Kd, options.KdLr, options.ShortSteps),
+            new(KdFull, options.Kd, options.KdLr, options.Steps, Curve: true),
         };
         plans.AddRange((options.KSweep ?? []).Select(k => new Plan($"kd+sft S K={k}", options.Kd, options.KdLr, options.Steps, TopK: k)));
         var runs = RunPlans(options, plans, log);

@@ -100,13 +100,17 @@ public static class DemoReport
             SampleEfficiency.FractionToMatch(SampleEfficiency.MeanCurve(kd, p => p.Answers), answers, lowerIsBetter: false, steps));
     }
 
+    // Below this answer accuracy a match is a question or two answered by chance, not a skill learnt.
+    private const double FloorAnswers = 0.05;
+
     /// <summary>The sample-efficiency sentence of the report and the terminal.</summary>
     public static string EfficiencyText(IReadOnlyList<DemoRun> runs)
     {
         if (Efficiency(runs) is not { } e) return "Sample efficiency: no learning curves were recorded.";
         static string When(double? f) => f is { } x ? $"after {x.ToString("F2", CultureInfo.InvariantCulture)}·S steps" : "not within S steps";
         return $"Sample efficiency (mean curves over seeds, linear between measured points): KD+SFT reached SFT's final held-out loss "
-            + $"({F(e.SftLoss)}) {When(e.LossFraction)} and its final answer accuracy ({P(e.SftAnswers)}) {When(e.AnswersFraction)}.";
+            + $"({F(e.SftLoss)}) {When(e.LossFraction)} and its final answer accuracy ({P(e.SftAnswers)}) {When(e.AnswersFraction)}."
+            + (e.SftAnswers < FloorAnswers ? $" SFT answers fewer than {P(FloorAnswers)} of the questions, so matching its answer accuracy says little." : "");
     }
 
     private static string F(double loss) => loss.ToString("F4", CultureInfo.InvariantCulture);

@@ -19,9 +19,9 @@ public sealed class DemoTests
                 Intermediate: 24, CurvePoints: 2, KSweep: [1], TrainLimit: 12, HeldOutLimit: 4, AnswerTokens: 12);
             var runs = Demo.Run(options, TextWriter.Null);
 
-            string[] students = [Demo.Sft, Demo.KdFull, Demo.KdShort, "kd+sft S K=1"];
+            string[] students = [Demo.Sft, Demo.KdShort, Demo.KdFull, "kd+sft S K=1"];
             Assert.Equal(["teacher", .. students, .. students], runs.Select(r => r.Name));
-            Assert.Equal([0, 4, 4, 3, 4, 4, 4, 3, 4], runs.Select(r => r.Steps));
+            Assert.Equal([0, 4, 3, 4, 4, 4, 3, 4, 4], runs.Select(r => r.Steps));
             Assert.Equal([0, 1, 1, 1, 1, 2, 2, 2, 2], runs.Select(r => r.Seed));
             Assert.All(runs, r => Assert.True(double.IsFinite(r.HeldOutLoss) && r.HeldOutLoss > 0, r.Name));
             Assert.All(runs, r => Assert.InRange(r.TokenAccuracy, 0, 1));
@@ -142,6 +142,19 @@ public sealed class DemoTests
         Assert.Equal(0.75, e.AnswersFraction!.Value, 12);
         Assert.Contains($"after {0.375.ToString("F2", System.Globalization.CultureInfo.InvariantCulture)}·S steps", DemoReport.EfficiencyText(runs), StringComparison.Ordinal);
         Assert.Contains("after 0.75·S steps", DemoReport.EfficiencyText(runs), StringComparison.Ordinal);
+        Assert.DoesNotContain("says little", DemoReport.EfficiencyText(runs), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void EfficiencyText_Should_Say_When_SFT_Answers_Too_Few_Questions_For_A_Match_To_Mean_Anything()
+    {
+        var runs = new[]
+        {
+            new DemoRun(Demo.Sft, 1, 400, 0.5, 0.5, 0.01, []),
+            new DemoRun(Demo.KdFull, 1, 400, 0.4, 0.5, 0.01, [new(200, 0.45, 0.01), new(400, 0.4, 0.01)]),
+        };
+        Assert.Contains("not within S steps", DemoReport.EfficiencyText([runs[0], runs[1] with { Curve = [new(400, 0.6, 0.0)] }]), StringComparison.Ordinal);
+        Assert.Contains("so matching its answer accuracy says little", DemoReport.EfficiencyText(runs), StringComparison.Ordinal);
     }
 
     [Fact]
