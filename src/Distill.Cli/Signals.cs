@@ -35,8 +35,9 @@ internal sealed class Signals : IDisposable
         if (_cancel.IsCancellationRequested) return; // the second signal: let it end the process
         context.Cancel = true;
         ExitCode = context.Signal == PosixSignal.SIGTERM ? 143 : 130;
-        _error.WriteLine($"{_name}: {(context.Signal == PosixSignal.SIGTERM ? "SIGTERM" : "interrupt")} received; {WhatHappensNext}");
+        // Cancel before saying so: whoever reads the message may rely on the token being set already.
         _cancel.Cancel();
+        _error.WriteLine($"{_name}: {(context.Signal == PosixSignal.SIGTERM ? "SIGTERM" : "interrupt")} received; {WhatHappensNext}");
     }
 
     public void Dispose()

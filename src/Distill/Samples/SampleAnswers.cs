@@ -10,7 +10,7 @@ namespace Distill.Samples;
 /// <summary>
 /// Held-out answer accuracy for the demo, as <see cref="GenerationEval"/> scores it (greedy answers to each
 /// conversation's last assistant turn, right when they end in the reference's final answer), but decoding all prompts
-/// of one token length as one batch: a tiny model's decoding step costs its per-operation overhead, not its arithmetic,
+/// of one token length as one batch of the one <see cref="Sampler"/>: a tiny model's decoding step costs its per-operation overhead, not its arithmetic,
 /// so 200 questions in ~20 batches take about a tenth of the time of 200 single ones. Prompts of one length need no
 /// padding, so the KV cache and the positions are those of single-sequence decoding.
 /// </summary>
@@ -38,52 +38,10 @@ public static class SampleAnswers
         foreach (var group in items.GroupBy(i => i.Prompt.Length))
         {
             var batch = group.ToList();
-            var answers = Generate(model, batch.Select(b => b.Prompt).ToList(), maxNewTokens, stopIds);
+            var answers = Sampler.Sample(model, batch.Select(b => b.Prompt).ToList(), SamplingOptions.Greedy(maxNewTokens, stopIds), null);
             for (int b = 0; b < batch.Count; b++)
-                if (AnswerScoring.SameFinalAnswer(chat.Tokenizer.Decode(answers[b], skipSpecialTokens: true), batch[b].Final)) correct++;
+                if (AnswerScoring.SameFinalAnswer(chat.Tokenizer.Decode(answers[b].Tokens, skipSpecialTokens: true), batch[b].Final)) correct++;
         }
         return (double)correct / items.Count;
-    }
-
-    /// <summary>
-    /// Greedy continuations of prompts of equal length, each until a stop id (not included) or <paramref name="maxNewTokens"/>
-    /// tokens, as <see cref="Greedy.Generate"/> would give each alone.
-    /// </summary>
-    public static List<int>[] Generate(LlamaForCausalLM model, IReadOnlyList<int[]> prompts, int maxNewTokens, IReadOnlyCollection<int> stopIds)
-    {
-        ArgumentNullException.ThrowIfNull(model);
-        ArgumentNullException.ThrowIfNull(prompts);
-        ArgumentNullException.ThrowIfNull(stopIds);
-        int batch = prompts.Count, length = prompts[0].Length;
-        if (prompts.Any(p => p.Length != length || p.Length == 0)) throw new ArgumentException("the prompts must be non-empty and of one length", nameof(prompts));
-        var outputs = Enumerable.Range(0, batch).Select(_ => new List<int>()).ToArray();
-        var done = new bool[batch];
-        using var noGrad = no_grad();
-        using var cache = new KvCache(model.Config.NumHiddenLayers);
-        long[] ids = [.. prompts.SelectMany(p => p.Select(i => (long)i))];
-        int width = length;
-        while (true)
-        {
-            using (var scope = NewDisposeScope())
-            {
-                var input = tensor(ids, device: model.Device).reshape(batch, width);                                          // [B, T]
-                var hidden = model.Forward(new CausalLMInput { InputIds = input, ComputeLogits = false, Cache = cache }).LastHiddenState;
-                var last = hidden[TensorIndex.Colon, -1];                                                                        // [B, H]
-                // Only the last position's logits: [B, V] rather than [B, T, V] for the prompt.
-                ids = nn.functional.linear(last, model.LmHeadWeight).to_type(ScalarType.Float32).argmax(-1).cpu().data<long>().ToArray();
-            }
-            width = 1;
-            for (int b = 0; b < batch; b++)
-            {
-                if (done[b]) continue;
-                if (stopIds.Contains((int)ids[b])) done[b] = true;
-                else
-                {
-                    outputs[b].Add((int)ids[b]);
-                    if (outputs[b].Count == maxNewTokens) done[b] = true;
-                }
-            }
-            if (done.All(d => d)) return outputs;
-        }
     }
 }
