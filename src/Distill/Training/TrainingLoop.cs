@@ -69,9 +69,11 @@ internal sealed class TrainingLoop(
         var indices = _order.Range((long)step * t.GlobalBatch, t.GlobalBatch);
         model.ZeroGrad();
         GenerationStats? generation = null;
-        IReadOnlyList<BatchPart> parts = [new BatchPart(indices.Select(train.Example).ToArray(), indices, config.Objective)];
+        IReadOnlyList<BatchPart> parts;
         if (OnPolicy is { } onPolicy)
             (parts, generation) = onPolicy.Build(train, indices, step, model.Compute, (teachers.Train as ModelTeacher)?.Model);
+        else
+            parts = [new BatchPart(indices.Select(train.Example).ToArray(), indices, config.Objective)];
         var (loss, kd, sft, tokens, teacherSeconds) = GradientAccumulator.Accumulate(model.Compute, parts, t.MicroBatch, t.ChunkSize, teachers.Train);
         model.CopyGradsToMasters();
         var clip = config.Optimizer.GradClip > 0 ? config.Optimizer.GradClip : double.PositiveInfinity;
