@@ -108,7 +108,8 @@ public static class Demo
         return new Context(teacher, train, cache, heldOut, heldOutCache, questions, ChatTokenizer.Load(teacher));
     }
 
-    private static string Subset(DemoOptions options, string name, int? limit)
+    /// <summary>data/<paramref name="name"/> of the sample, or its first <paramref name="limit"/> lines copied into the output folder.</summary>
+    internal static string Subset(DemoOptions options, string name, int? limit)
     {
         string file = Path.Combine(options.SampleRoot, "data", name);
         if (limit is not { } n) return file;

@@ -45,7 +45,7 @@ public static class OnlineDemo
         var clock = Stopwatch.StartNew();
         var teacher = Path.Combine(options.SampleRoot, "teacher");
         Directory.CreateDirectory(options.Out);
-        var (train, heldOut) = (Data(options, "train.jsonl", options.TrainLimit), Data(options, "heldout.jsonl", options.HeldOutLimit));
+        var (train, heldOut) = (Demo.Subset(options, "train.jsonl", options.TrainLimit), Demo.Subset(options, "heldout.jsonl", options.HeldOutLimit));
         var chat = ChatTokenizer.Load(teacher);
         var questions = ConversationReader.Open(heldOut).Read().ToList();
         var config = SampleModels.Config(SampleModels.VocabSize(teacher), options.Hidden, options.Layers, options.Heads, options.Intermediate);
@@ -132,14 +132,5 @@ public static class OnlineDemo
             new TrainerOptions(Out: dir, Steps: steps, GlobalBatch: o.GlobalBatch, MicroBatch: o.GlobalBatch, Seed: seed))
         { Online = new OnlineOptions(Lambda: lambda ?? 0, MaxNewTokens: o.AnswerTokens) };
         return Trainer.Run(config);
-    }
-
-    private static string Data(DemoOptions options, string name, int? limit)
-    {
-        string file = Path.Combine(options.SampleRoot, "data", name);
-        if (limit is not { } n) return file;
-        string subset = Path.Combine(options.Out, "online-subset-" + name);
-        File.WriteAllLines(subset, File.ReadLines(file).Take(n));
-        return subset;
     }
 }
