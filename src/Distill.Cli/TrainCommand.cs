@@ -19,6 +19,8 @@ public static class TrainCommand
         ("--beta", "objective.beta", "jsd interpolation: 0 = forward KL(T||S), 1 = reverse KL(S||T)"),
         ("--teacher", "model.teacher", "a live teacher's Hugging Face folder (online KD on JSONL data, instead of a cache)"),
         ("--teacher-dtype", "model.teacher_dtype", "the live teacher's dtype: float32 | bfloat16 (default: --dtype)"),
+        ("--teacher-url", "model.teacher_url", "an OpenAI-compatible server as the teacher (with --kd-loss sampled_rkl): it scores the student's tokens"),
+        ("--teacher-model", "model.teacher_model", "the model name to ask --teacher-url for (default: the first of its /v1/models)"),
         ("--teacher-top-k", "model.teacher_top_k", "the live teacher answers with its top-K, computed on the fly (default: full vocabulary)"),
         ("--kd-weight", "objective.kd_weight", "weight of the KD term (0 = SFT baseline)"),
         ("--sft-weight", "objective.sft_weight", "weight of the cross-entropy term"),

@@ -64,6 +64,21 @@ public sealed class RemoteChatTeacher : IChatTeacher
         }
     }
 
+    /// <summary>
+    /// POSTs <paramref name="body"/> (its "model" set to this teacher's) to <paramref name="path"/> under the API root,
+    /// with this connection's timeout and retries; returns the parsed answer.
+    /// </summary>
+    /// <exception cref="TeacherFailedException">The server refused the request, or failed it on every attempt.</exception>
+    internal async Task<JsonNode> PostAsync(string path, JsonObject body, CancellationToken cancel)
+    {
+        body["model"] = Name;
+        var text = body.ToJsonString();
+        var (json, _) = await SendWithRetries(_http, _options,
+            () => new HttpRequestMessage(HttpMethod.Post, path) { Content = new StringContent(text, Encoding.UTF8, "application/json") },
+            null, cancel, () => Interlocked.Increment(ref _retries));
+        return json;
+    }
+
     /// <summary>"http://host:8000" and "http://host:8000/v1" both mean the API root "http://host:8000/v1/".</summary>
     public static Uri BaseUrl(string url)
     {

@@ -14,6 +14,8 @@ internal static class ConfigKeys
         new("model", "teacher", c => Show(c.Model.Teacher), (c, v) => c with { Model = c.Model with { Teacher = NullableString(v) } }),
         new("model", "teacher_dtype", c => Show(c.Model.TeacherDType), (c, v) => c with { Model = c.Model with { TeacherDType = NullableString(v) } }),
         new("model", "teacher_top_k", c => Show(c.Model.TeacherTopK), (c, v) => c with { Model = c.Model with { TeacherTopK = NullableInt(v) } }),
+        new("model", "teacher_url", c => Show(c.Model.TeacherUrl), (c, v) => c with { Model = c.Model with { TeacherUrl = NullableString(v) } }),
+        new("model", "teacher_model", c => Show(c.Model.TeacherModel), (c, v) => c with { Model = c.Model with { TeacherModel = NullableString(v) } }),
 
         new("data", "path", c => Show(c.Data.Path), (c, v) => c with { Data = c.Data with { Path = Str(v) } }),
         new("data", "val_data", c => Show(c.Data.ValData), (c, v) => c with { Data = c.Data with { ValData = NullableString(v) } }),

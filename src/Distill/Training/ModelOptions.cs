@@ -15,13 +15,21 @@ namespace Distill.Training;
 /// null for offline KD from a logit cache or plain SFT.
 /// </param>
 /// <param name="TeacherDType">The live teacher's dtype (<c>teacher_dtype</c>): "float32" or "bfloat16"; null = <c>dtype</c>.</param>
+/// <param name="TeacherUrl">
+/// An OpenAI-compatible server as the teacher (<c>teacher_url</c>): it scores the student's tokens through
+/// <c>/v1/completions</c>, which is what <c>sampled_rkl</c> needs; null for none.
+/// </param>
+/// <param name="TeacherModel">The model name to ask the server for (<c>teacher_model</c>); null asks /v1/models.</param>
 /// <param name="TeacherTopK">
 /// The live teacher answers with its top-K rows computed on the fly (<c>teacher_top_k</c>), as a cache would hold them,
 /// instead of its full vocabulary; null for the full vocabulary.
 /// </param>
 public sealed record ModelOptions(string Student = "", string Device = "cpu", string DType = "float32",
-    string? Teacher = null, string? TeacherDType = null, int? TeacherTopK = null)
+    string? Teacher = null, string? TeacherDType = null, int? TeacherTopK = null, string? TeacherUrl = null, string? TeacherModel = null)
 {
+    /// <summary>True when a live teacher (a local folder or a server) answers during training.</summary>
+    public bool HasLiveTeacher => Teacher is not null || TeacherUrl is not null;
+
     /// <summary>The compute dtype as a torch scalar type.</summary>
     /// <exception cref="InvalidDataException">The name is not a supported training dtype.</exception>
     public ScalarType ComputeDType => Parse(DType, "model.dtype");

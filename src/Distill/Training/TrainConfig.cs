@@ -32,6 +32,9 @@ public sealed record TrainConfig(ModelOptions Model, DataOptions Data, KdObjecti
         if (Model.Teacher is not null && string.IsNullOrWhiteSpace(Model.Teacher)) Fail("model.teacher", "''", "must name the teacher's Hugging Face folder (or be null)");
         if (Model.TeacherTopK is < 1) Fail("model.teacher_top_k", Model.TeacherTopK, "must be >= 1 (or null for the full vocabulary)");
         if (Model.TeacherTopK is not null && Model.Teacher is null) Fail("model.teacher_top_k", Model.TeacherTopK, "needs a live teacher (model.teacher)");
+        if (Model.TeacherUrl is not null && Model.Teacher is not null) Fail("model.teacher_url", Model.TeacherUrl, $"and model.teacher = {Model.Teacher} were both given; choose one teacher");
+        if (Model.TeacherUrl is not null && Objective.KdWeight > 0 && Objective.Kind != KdLossKind.SampledRkl)
+            Fail("model.teacher_url", Model.TeacherUrl, $"can only teach with kd_loss = sampled_rkl (a server scores given tokens; it returns no full distribution), not {KdObjective.Name(Objective.Kind)}");
         if (Data.TopK is < 1) Fail("data.top_k", Data.TopK, "must be >= 1 (or null for the cache's K)");
         ValidateTrainer(Trainer);
         ValidateOptimizer(Optimizer, Trainer.Steps);
@@ -44,13 +47,14 @@ public sealed record TrainConfig(ModelOptions Model, DataOptions Data, KdObjecti
         var o = Online;
         if (!(o.Lambda >= 0 && o.Lambda <= 1)) Fail("online.lambda", o.Lambda, "must be in [0, 1]");
         if (o.SeqKd && o.Lambda == 1) Fail("online.seq_kd", "true", "has no effect with lambda = 1: every completion is the student's own");
-        if (o.Samples && Model.Teacher is null) Fail(o.SeqKd ? "online.seq_kd" : "online.lambda", o.SeqKd ? "true" : o.Lambda, "needs a live teacher (model.teacher)");
+        if (o.Samples && !Model.HasLiveTeacher) Fail(o.SeqKd ? "online.seq_kd" : "online.lambda", o.SeqKd ? "true" : o.Lambda, "needs a live teacher (model.teacher or model.teacher_url)");
+        if (o.SeqKd && Model.Teacher is null) Fail("online.seq_kd", "true", "needs a local teacher model (model.teacher) to sample the completions");
         if (o.MaxNewTokens < 1) Fail("online.max_new_tokens", o.MaxNewTokens, "must be >= 1");
         if (!(o.GenTemperature >= 0) || double.IsInfinity(o.GenTemperature)) Fail("online.gen_temperature", o.GenTemperature, "must be finite and >= 0 (0 is greedy)");
         if (!(o.GenTopP > 0 && o.GenTopP <= 1)) Fail("online.gen_top_p", o.GenTopP, "must be in (0, 1]");
         if (o.GenTopK < 0) Fail("online.gen_top_k", o.GenTopK, "must be >= 0 (0 is off)");
-        if (Objective.Kind == KdLossKind.SampledRkl && Model.Teacher is null)
-            Fail("objective.kd_loss", "sampled_rkl", "needs a live teacher (model.teacher): a cache holds no log-probability of the student's samples");
+        if (Objective.Kind == KdLossKind.SampledRkl && !Model.HasLiveTeacher)
+            Fail("objective.kd_loss", "sampled_rkl", "needs a live teacher (model.teacher or model.teacher_url): a cache holds no log-probability of the student's samples");
         if (Objective.Kind == KdLossKind.SampledRkl && Model.TeacherTopK is not null)
             Fail("objective.kd_loss", "sampled_rkl", $"needs the teacher's log-probability of every sampled token, which teacher_top_k = {Model.TeacherTopK} does not keep");
     }

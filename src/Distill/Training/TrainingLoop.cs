@@ -15,7 +15,7 @@ internal sealed class TrainingLoop(
     private readonly DataOrder _order = new(train.Count, config.Trainer.Seed);
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private readonly Parameter[] _masters = model.Master.parameters().ToArray();
-    private readonly IReadOnlyCollection<int> _stopIds = config.Model.Teacher is null ? []
+    private readonly IReadOnlyCollection<int> _stopIds = !config.Model.HasLiveTeacher ? []
         : OnPolicyBatch.StopIds(config.Model.Student, config.Data.ChatFormat, model.Master.Config);
     private readonly HfTokenizer? _tokenizer = config.Model.Teacher is not null && File.Exists(Path.Combine(config.Model.Student, "tokenizer.json"))
         ? HfTokenizer.Load(config.Model.Student) : null;
@@ -102,7 +102,7 @@ internal sealed class TrainingLoop(
             ["tokens_per_s"] = tokensPerSecond, ["grad_norm"] = o.GradNorm,
         };
         if (o.Skipped) row["skipped"] = true;
-        if (teachers.Train is ModelTeacher)
+        if (teachers.Train is ModelTeacher or RemoteTeacher)
         {
             var generation = o.Generation?.Seconds ?? 0;
             (row["generation_s"], row["teacher_s"], row["student_s"]) = (generation, o.TeacherSeconds, o.Seconds - generation - o.TeacherSeconds);

@@ -24,7 +24,7 @@ public sealed class TrainingTeachers : IDisposable
     public ITeacher? Val { get; }
 
     /// <summary>True when the run has a teacher for its training data (a cache, or <c>model.teacher</c>).</summary>
-    public static bool HasTeacher(TrainConfig config, IExampleSource train) => train is CacheExampleSource || config.Model.Teacher is not null;
+    public static bool HasTeacher(TrainConfig config, IExampleSource train) => train is CacheExampleSource || config.Model.HasLiveTeacher;
 
     /// <summary>
     /// Checks, before any weight is loaded, that a live teacher can teach this student: a vocabulary that differs from the
@@ -33,6 +33,8 @@ public sealed class TrainingTeachers : IDisposable
     /// <exception cref="InvalidDataException">A cache and a teacher given together, or a teacher that does not fit; names both folders.</exception>
     public static void Check(TrainConfig config, IExampleSource train, IExampleSource? val, LlamaConfig student)
     {
+        if (config.Model.TeacherUrl is { } url && (train is CacheExampleSource || val is CacheExampleSource))
+            throw new InvalidDataException($"train config: model.teacher_url = {url} and a logit cache as data were given together; give JSONL data for a served teacher");
         if (config.Model.Teacher is not { } dir) return;
         if (train is CacheExampleSource || val is CacheExampleSource)
             throw new InvalidDataException($"train config: model.teacher = {dir} and a logit cache as data ({(train is CacheExampleSource ? train.Name : val!.Name)}) " +
@@ -50,6 +52,11 @@ public sealed class TrainingTeachers : IDisposable
     /// <summary>Opens the teachers of a run whose config has been through <see cref="Trainer.Resolve"/> and <see cref="Check"/>.</summary>
     public static TrainingTeachers Open(TrainConfig config, IExampleSource train, IExampleSource? val, Device device)
     {
+        if (config.Model.TeacherUrl is { } url)
+        {
+            var served = RemoteTeacher.Connect(url, config.Model.TeacherModel);
+            return new TrainingTeachers(served, val is null ? null : served);
+        }
         if (config.Model.Teacher is { } dir)
         {
             var teacher = ModelTeacher.Load(dir, device, config.Model.TeacherComputeDType, config.Model.TeacherTopK);
