@@ -19,29 +19,6 @@ public sealed class GreedyTests
         return TinyModels.Create(json, seed: 13);
     }
 
-    /// <summary>[V] last-position logits by a full forward pass over <paramref name="ids"/>, no cache.</summary>
-    private static float[] FullLastLogits(LlamaForCausalLM model, IReadOnlyList<int> ids)
-    {
-        using var scope = NewDisposeScope();
-        using var noGrad = no_grad();
-        var input = tensor(ids.Select(i => (long)i).ToArray()).unsqueeze(0);
-        return model.Forward(new CausalLMInput { InputIds = input }).Logits![0, -1].data<float>().ToArray();
-    }
-
-    private static List<int> NaiveGreedy(LlamaForCausalLM model, int steps)
-    {
-        var ids = Prompt.ToList();
-        var generated = new List<int>();
-        for (var i = 0; i < steps; i++)
-        {
-            var logits = FullLastLogits(model, ids);
-            var next = Array.IndexOf(logits, logits.Max());
-            generated.Add(next);
-            ids.Add(next);
-        }
-        return generated;
-    }
-
     [Theory]
     [InlineData("LlamaForCausalLM")]
     [InlineData("MistralForCausalLM")]
@@ -57,7 +34,7 @@ public sealed class GreedyTests
         {
             using var scope = NewDisposeScope();
             var cached = Greedy.NextLogits(model, cache, fed).data<float>().ToArray();
-            var full = FullLastLogits(model, ids);
+            var full = NaiveDecoding.FullLastLogits(model, ids);
             for (var v = 0; v < full.Length; v++) Assert.Equal(full[v], cached[v], 1e-5);
             Assert.Equal(ids.Count, cache.Length);
             var next = (step * 13 + 7) % TinyModels.Vocab; // any continuation, not only the greedy one
@@ -72,7 +49,7 @@ public sealed class GreedyTests
     public void Generate_Should_Equal_Greedy_By_Full_Recomputation(string architecture)
     {
         using var model = Model(architecture);
-        var expected = NaiveGreedy(model, 9);
+        var expected = NaiveDecoding.Greedy(model, Prompt, 9);
 
         var result = Greedy.Generate(model, Prompt, 9, []);
 
@@ -84,7 +61,7 @@ public sealed class GreedyTests
     public void Generate_Should_Stop_At_The_First_Eos_Id_Without_Emitting_It()
     {
         using var model = Model("LlamaForCausalLM");
-        var expected = NaiveGreedy(model, 9);
+        var expected = NaiveDecoding.Greedy(model, Prompt, 9);
         var stop = expected.FindIndex(t => t != expected[0]);
         Assert.True(stop > 0, "the naive continuation should not repeat one token nine times");
         var eos = expected[stop];

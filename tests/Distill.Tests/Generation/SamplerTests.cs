@@ -23,29 +23,6 @@ public sealed class SamplerTests
     private static SamplingOptions Sampling(int maxNewTokens = 10, params int[] stopIds) =>
         new() { Temperature = 1.0, TopK = 40, TopP = 0.95, MaxNewTokens = maxNewTokens, StopIds = stopIds };
 
-    /// <summary>[V] last-position logits of a full forward pass over <paramref name="ids"/>, no cache, no padding.</summary>
-    private static float[] FullLastLogits(LlamaForCausalLM model, IReadOnlyList<int> ids)
-    {
-        using var scope = NewDisposeScope();
-        using var noGrad = no_grad();
-        var input = tensor(ids.Select(i => (long)i).ToArray()).unsqueeze(0);
-        return model.Forward(new CausalLMInput { InputIds = input }).Logits![0, -1].data<float>().ToArray();
-    }
-
-    private static List<int> NaiveGreedy(LlamaForCausalLM model, int[] prompt, int steps)
-    {
-        var ids = prompt.ToList();
-        var generated = new List<int>();
-        for (var i = 0; i < steps; i++)
-        {
-            var logits = FullLastLogits(model, ids);
-            var next = Array.IndexOf(logits, logits.Max());
-            generated.Add(next);
-            ids.Add(next);
-        }
-        return generated;
-    }
-
     private static void AssertSame(GenerationResult[] expected, GenerationResult[] actual)
     {
         Assert.Equal(expected.Length, actual.Length);
@@ -77,7 +54,7 @@ public sealed class SamplerTests
             var hidden = model.Forward(new CausalLMInput { InputIds = fed, AttentionMask = mask, Cache = cache }).Logits!; // [B, T, V]
             for (var b = 0; b < Prompts.Length; b++)
             {
-                var expected = FullLastLogits(model, rows[b]);
+                var expected = NaiveDecoding.FullLastLogits(model, rows[b]);
                 var actual = hidden[b, -1].data<float>().ToArray();
                 for (var v = 0; v < expected.Length; v++) Assert.Equal(expected[v], actual[v], 1e-5);
             }
@@ -98,7 +75,7 @@ public sealed class SamplerTests
 
         for (var i = 0; i < Prompts.Length; i++)
         {
-            Assert.Equal(NaiveGreedy(model, Prompts[i], 8), batch[i].Tokens);
+            Assert.Equal(NaiveDecoding.Greedy(model, Prompts[i], 8), batch[i].Tokens);
             Assert.Null(batch[i].StopId);
         }
     }
@@ -199,7 +176,7 @@ public sealed class SamplerTests
     public void A_Row_Should_Stop_At_Its_First_Stop_Id_Without_Emitting_It_While_Others_Continue()
     {
         using var model = Model();
-        var expected = Prompts.Select(p => NaiveGreedy(model, p, 9)).ToArray();
+        var expected = Prompts.Select(p => NaiveDecoding.Greedy(model, p, 9)).ToArray();
         var stop = expected[0].First(t => expected[0].IndexOf(t) > 0); // a token the first row makes after step 0
         var cut = expected[0].IndexOf(stop);
 
