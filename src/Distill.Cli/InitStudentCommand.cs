@@ -23,7 +23,7 @@ public static class InitStudentCommand
         {
             var dir = parse.GetValue(teacher)!;
             var chosen = new[] { parse.GetValue(layers) is not null, parse.GetValue(every) is not null, parse.GetValue(config) is not null }.Count(x => x);
-            if (chosen != 1) throw new InvalidDataException("init-student: give exactly one of --layers, --every or --config");
+            if (chosen != 1) throw new InvalidDataException("give exactly one of --layers, --every or --config");
             var options = new StudentInitOptions(dir, parse.GetValue(outDir)!, Seed: parse.GetValue(seed));
             if (parse.GetValue(layers) is { } list) options = options with { Layers = ParseLayers(list) };
             if (parse.GetValue(every) is { } n)
@@ -41,7 +41,7 @@ public static class InitStudentCommand
     {
         var parts = list.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
         return [.. parts.Select(p => int.TryParse(p, NumberStyles.Integer, CultureInfo.InvariantCulture, out var i) ? i
-            : throw new InvalidDataException($"init-student: --layers '{list}': '{p}' is not a layer number"))];
+            : throw new InvalidDataException($"--layers '{list}': '{p}' is not a layer number"))];
     }
 
     private static JsonObject ReadOverrides(string file)

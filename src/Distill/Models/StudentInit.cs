@@ -16,7 +16,7 @@ public sealed record StudentInitOptions(string Teacher, string Out, IReadOnlyLis
     /// <summary>Every <paramref name="every"/>-th layer of <paramref name="teacherLayers"/>, from layer 0 (DistilBERT: one in two).</summary>
     public static int[] EveryNth(int teacherLayers, int every)
     {
-        if (every < 1) throw new InvalidDataException($"init-student: --every {every} must be >= 1");
+        if (every < 1) throw new InvalidDataException($"--every {every} must be >= 1");
         return [.. Enumerable.Range(0, teacherLayers).Where(i => i % every == 0)];
     }
 }
@@ -38,7 +38,7 @@ public static class StudentInit
     public static LlamaConfig Run(StudentInitOptions options)
     {
         if ((options.Layers is null) == (options.ConfigOverrides is null))
-            throw new InvalidDataException("init-student: give exactly one of --layers/--every (copy teacher layers) or --config (a smaller random student)");
+            throw new InvalidDataException("give exactly one of --layers/--every (copy teacher layers) or --config (a smaller random student)");
         var teacherConfig = LlamaConfig.Load(Path.Combine(options.Teacher, HfModelFolder.ConfigFile));
         var raw = teacherConfig.Raw.DeepClone().AsObject();
         if (options.Layers is { } layers)
@@ -75,12 +75,12 @@ public static class StudentInit
 
     private static void CheckLayers(IReadOnlyList<int> layers, int teacherLayers, string teacher)
     {
-        if (layers.Count == 0) throw new InvalidDataException("init-student: no teacher layers chosen");
+        if (layers.Count == 0) throw new InvalidDataException("no teacher layers chosen");
         foreach (var layer in layers)
             if (layer < 0 || layer >= teacherLayers)
-                throw new InvalidDataException($"init-student: layer {layer} is outside the teacher's layers 0..{teacherLayers - 1} ({teacher})");
+                throw new InvalidDataException($"layer {layer} is outside the teacher's layers 0..{teacherLayers - 1} ({teacher})");
         if (layers.GroupBy(l => l).FirstOrDefault(g => g.Count() > 1) is { } repeated)
-            throw new InvalidDataException($"init-student: layer {repeated.Key} is chosen more than once");
+            throw new InvalidDataException($"layer {repeated.Key} is chosen more than once");
     }
 
     // Per-layer lists (Qwen2's layer_types, for one) follow the copied layers.
