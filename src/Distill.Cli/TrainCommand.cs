@@ -32,6 +32,11 @@ public static class TrainCommand
         ("--gen-temperature", "online.gen_temperature", "sampling temperature (0 = greedy)"),
         ("--gen-top-p", "online.gen_top_p", "nucleus sampling mass"),
         ("--gen-top-k", "online.gen_top_k", "sample among the K most likely tokens (0 = off)"),
+        ("--feature-loss", "feature.loss", "hidden-state distillation with --teacher: none | cosine | mse | attention (MiniLM attention and value relations)"),
+        ("--feature-weight", "feature.weight", "weight of the feature term"),
+        ("--layer-map", "feature.layer_map", "student:teacher layer pairs, e.g. 0:1,1:3 (default: every student layer, evenly spaced, last to last)"),
+        ("--feature-tokens", "feature.tokens", "positions the feature term covers: supervised | all"),
+        ("--attention-heads", "feature.heads", "attention relations: auto | match | average (heads paired one to one, or averaged)"),
         ("--temperature", "objective.temperature", "KD temperature"),
         ("--seed", "trainer.seed", "data-order seed"),
         ("--val-data", "data.val_data", "held-out cache or JSONL"),
@@ -129,6 +134,7 @@ public static class TrainCommand
                    $"acc {Format(v.Accuracy)}" + (v.Top1Agreement is { } a ? $" top1 {Format(a)}" : "") +
                    (v.OwnReverseKl is { } r ? $" own-answer rkl {Format(r)}" : "") + (v.AnswerAccuracy is { } c ? $" answers {Format(c)}" : "");
         return $"step {p.Step}/{p.Steps} loss {Format(p.Loss)} kd {Format(p.Kd)} sft {Format(p.Sft)} " +
+               (p.Feature is { } f ? $"feature {Format(f)} " : "") +
                $"lr {p.Lr.ToString("0.###e+0", CultureInfo.InvariantCulture)} tok/s {p.TokensPerSecond.ToString("F0", CultureInfo.InvariantCulture)} " +
                $"|g| {Format(p.GradNorm)}";
     }

@@ -22,6 +22,9 @@ public sealed record CausalLMInput
     /// <summary>True also returns the embeddings and every layer's output (the last one after the final norm).</summary>
     public bool OutputHiddenStates { get; init; }
 
+    /// <summary>Layers (0-based) whose attention inputs to return in <see cref="CausalLMOutput.Attention"/>; null for none.</summary>
+    public IReadOnlySet<int>? CaptureAttention { get; init; }
+
     /// <summary>
     /// Keys and values of earlier positions: the tokens of <see cref="InputIds"/> continue them (positions S.., where S
     /// is <see cref="KvCache.Length"/>) and are appended to them; padded input gives <see cref="AttentionMask"/> over

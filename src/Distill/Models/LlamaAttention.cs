@@ -49,6 +49,7 @@ public sealed class LlamaAttention : nn.Module<Tensor, AttentionContext, Tensor>
         q = LlamaRotaryEmbedding.Apply(q, context.Cos, context.Sin);
         k = LlamaRotaryEmbedding.Apply(k, context.Cos, context.Sin);
         if (context.Cache is { } cache) (k, v) = cache.Append(_layerIndex, k, v); // [B, KV, S + T, D]
+        context.Capture?.Keep(_layerIndex, q, k, v);
         if (_kvHeads != _heads)
         {
             // TorchSharp 0.107's scaled_dot_product_attention has no enable_gqa: query head h reads kv head h / group.

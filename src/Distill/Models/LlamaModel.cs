@@ -59,7 +59,8 @@ public sealed class LlamaModel : nn.Module<CausalLMInput, CausalLMOutput>
         var mask = input.Cache is null
             ? AttentionMasks.Build(input.AttentionMask, length, _config.EffectiveSlidingWindow, ids.device)
             : AttentionMasks.Cached(past, length, _config.EffectiveSlidingWindow, ids.device, input.AttentionMask);
-        var context = new AttentionContext(cos, sin, mask, input.Cache);
+        var capture = input.CaptureAttention is { } chosen ? new AttentionCapture(chosen, scope) : null;
+        var context = new AttentionContext(cos, sin, mask, input.Cache, capture);
         var states = input.OutputHiddenStates ? new List<Tensor>() : null;
         foreach (var layer in layers)
         {
@@ -72,7 +73,13 @@ public sealed class LlamaModel : nn.Module<CausalLMInput, CausalLMOutput>
             foreach (var state in states.Distinct()) state.MoveToOuterDisposeScope();
         else
             hidden.MoveToOuterDisposeScope();
-        return new CausalLMOutput(null, hidden, states);
+        foreach (var kept in capture?.Captured.Values ?? [])
+        {
+            kept.Query.MoveToOuterDisposeScope();
+            kept.Key.MoveToOuterDisposeScope();
+            kept.Value.MoveToOuterDisposeScope();
+        }
+        return new CausalLMOutput(null, hidden, states, capture?.Captured);
     }
 
     private void ValidateInput(CausalLMInput input)
@@ -90,6 +97,8 @@ public sealed class LlamaModel : nn.Module<CausalLMInput, CausalLMOutput>
         }
         if (input.Cache is { } cache && cache.Layers != _config.NumHiddenLayers)
             throw new ArgumentException($"the KV cache has {cache.Layers} layers but the model {_config.NumHiddenLayers}");
+        foreach (var bad in input.CaptureAttention?.Where(l => l < 0 || l >= _config.NumHiddenLayers) ?? [])
+            throw new ArgumentException($"CaptureAttention names layer {bad}, but the model has layers 0..{_config.NumHiddenLayers - 1}");
         if (input.IdsInVocabulary) return; // checked by the caller on the host: saves a host sync per decode step
         using var scope = NewDisposeScope();
         var (min, max) = (ids.min().item<long>(), ids.max().item<long>());

@@ -55,7 +55,33 @@ public sealed class ModelTeacher : ITeacher
     public TeacherSignal Signal(MicroBatch batch)
     {
         using var noGrad = no_grad();
-        var hidden = batch.Hidden(Model);                                                       // [N, Ht]
+        return Answer(batch.Hidden(Model));
+    }
+
+    /// <summary>
+    /// <see cref="Signal(MicroBatch)"/> and, from the same forward pass, the states after the layers in
+    /// <paramref name="hidden"/> at <paramref name="rows"/> of the flattened [B·T] positions and the attention inputs of
+    /// the layers in <paramref name="attention"/>; every other layer's state is freed before this returns.
+    /// </summary>
+    public (TeacherSignal Signal, TeacherLayers Layers) Signal(MicroBatch batch, IReadOnlySet<int> hidden, IReadOnlySet<int> attention, Tensor rows)
+    {
+        using var noGrad = no_grad();
+        Tensor final;
+        var states = new Dictionary<int, Tensor>();
+        var inputs = new Dictionary<int, AttentionInputs>();
+        using (var scope = NewDisposeScope())
+        {
+            var output = batch.Forward(Model, hiddenStates: hidden.Count > 0, attention: attention.Count > 0 ? attention : null);
+            final = MicroBatch.Rows(output.LastHiddenState, batch.HiddenRows).MoveToOuterDisposeScope();
+            foreach (var layer in hidden) states[layer] = MicroBatch.Rows(output.HiddenStates![layer + 1], rows).MoveToOuterDisposeScope();
+            foreach (var (layer, a) in output.Attention ?? new Dictionary<int, AttentionInputs>())
+                inputs[layer] = new AttentionInputs(a.Query.MoveToOuterDisposeScope(), a.Key.MoveToOuterDisposeScope(), a.Value.MoveToOuterDisposeScope());
+        }
+        return (Answer(final), new TeacherLayers(states, inputs));
+    }
+
+    private TeacherSignal Answer(Tensor hidden)                                                   // [N, Ht]
+    {
         if (TopK is not { } k) return TeacherSignal.FromHidden(hidden, Model.LmHeadWeight);
         var (ids, logits, lse) = TopKTeacher.Rows(hidden, Model.LmHeadWeight, k, _chunkRows);
         return TeacherSignal.TopK(ids, logits, lse);

@@ -6,7 +6,8 @@ namespace Distill.Training;
 
 /// <summary>
 /// Checkpoint folders <c>out/checkpoints/step-NNNNNNNN/</c>: the fp32 master weights as a Hugging Face folder (usable
-/// as a model on its own), <c>optimizer.bin</c> (TorchSharp's AdamW state) and <c>trainer_state.json</c>. A checkpoint is
+/// as a model on its own), <c>optimizer.bin</c> (TorchSharp's AdamW state), <c>trainer_state.json</c> and, when feature
+/// distillation learns projections, <see cref="FeatureProjections.FileName"/>. A checkpoint is
 /// assembled in a hidden staging folder and renamed into place, so a folder with the step name is always complete.
 /// </summary>
 public static class Checkpoints
@@ -37,7 +38,7 @@ public static class Checkpoints
     }
 
     /// <summary>Writes the checkpoint of <paramref name="state"/>.Step unless it already exists; returns its folder.</summary>
-    public static string Save(string outDir, TrainingModel model, OptimizerHelper optimizer, TrainerState state)
+    public static string Save(string outDir, TrainingModel model, OptimizerHelper optimizer, TrainerState state, FeatureProjections? projections = null)
     {
         var target = PathOf(outDir, state.Step);
         if (Directory.Exists(target)) return target;
@@ -47,6 +48,7 @@ public static class Checkpoints
             NonFiniteGuard.CheckWeights(model.Master, $"checkpoint of step {state.Step}");
             HfModelFolder.Save(model.Master, staging);
             optimizer.save_state_dict(Path.Combine(staging, OptimizerFile));
+            projections?.Save(staging);
             var files = Directory.GetFiles(staging).ToDictionary(f => Path.GetFileName(f), f => new FileInfo(f).Length, StringComparer.Ordinal);
             (state with { Files = files }).Save(Path.Combine(staging, TrainerState.FileName));
             Directory.Move(staging, target);

@@ -42,6 +42,12 @@ internal static class ConfigKeys
         new("online", "gen_top_p", c => Show(c.Online.GenTopP), (c, v) => c with { Online = c.Online with { GenTopP = Double(v) } }),
         new("online", "gen_top_k", c => Show(c.Online.GenTopK), (c, v) => c with { Online = c.Online with { GenTopK = Int(v) } }),
 
+        new("feature", "loss", c => Show(FeatureOptions.Name(c.Feature.Loss)), (c, v) => c with { Feature = c.Feature with { Loss = FeatureOptions.Parse<FeatureLossKind>(v) } }),
+        new("feature", "weight", c => Show(c.Feature.Weight), (c, v) => c with { Feature = c.Feature with { Weight = Double(v) } }),
+        new("feature", "layer_map", c => Show(c.Feature.LayerMap), (c, v) => c with { Feature = c.Feature with { LayerMap = NullableString(v) } }),
+        new("feature", "tokens", c => Show(FeatureOptions.Name(c.Feature.Tokens)), (c, v) => c with { Feature = c.Feature with { Tokens = FeatureOptions.Parse<FeatureTokens>(v) } }),
+        new("feature", "heads", c => Show(FeatureOptions.Name(c.Feature.Heads)), (c, v) => c with { Feature = c.Feature with { Heads = FeatureOptions.Parse<AttentionHeads>(v) } }),
+
         new("optimizer", "lr", c => Show(c.Optimizer.Lr), (c, v) => c with { Optimizer = c.Optimizer with { Lr = Double(v) } }),
         new("optimizer", "min_lr", c => Show(c.Optimizer.MinLr), (c, v) => c with { Optimizer = c.Optimizer with { MinLr = Double(v) } }),
         new("optimizer", "schedule", c => Show(c.Optimizer.Schedule), (c, v) => c with { Optimizer = c.Optimizer with { Schedule = Schedule(v) } }),

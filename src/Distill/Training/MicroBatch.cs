@@ -15,8 +15,9 @@ namespace Distill.Training;
 public sealed class MicroBatch
 {
     private MicroBatch(IReadOnlyList<TrainingExample> examples, long[]? indices, Tensor inputIds, Tensor? attentionMask,
-        Tensor hiddenRows, Tensor labels, int[] rowCounts, long tokens)
+        Tensor hiddenRows, Tensor labels, int[] rowCounts, long tokens, Tensor tokenRows)
     {
+        TokenRows = tokenRows;
         Examples = examples;
         Indices = indices;
         InputIds = inputIds;
@@ -44,6 +45,9 @@ public sealed class MicroBatch
 
     /// <summary>[N] int64 rows of the flattened [B·T, H] hidden states that predict the N targets.</summary>
     public Tensor HiddenRows { get; }
+
+    /// <summary>[Tokens] int64 rows of the flattened [B·T, H] hidden states that hold real tokens, in example order.</summary>
+    public Tensor TokenRows { get; }
 
     /// <summary>[N] int64 next-token labels of the targets (every row counts, so no mask).</summary>
     public Tensor Labels { get; }
@@ -74,6 +78,7 @@ public sealed class MicroBatch
         var ids = new long[examples.Count * width];
         var attention = new long[ids.Length];
         var rows = new List<long>();
+        var tokenRows = new List<long>();
         var labels = new List<long>();
         var counts = new int[examples.Count];
         for (var b = 0; b < examples.Count; b++)
@@ -83,6 +88,7 @@ public sealed class MicroBatch
             {
                 ids[b * width + j] = e.InputIds[j];
                 attention[b * width + j] = 1;
+                tokenRows.Add((long)b * width + j);
                 if (j == 0 || e.LossMask[j] == 0) continue;
                 rows.Add((long)b * width + j - 1);
                 labels.Add(e.InputIds[j]);
@@ -97,14 +103,33 @@ public sealed class MicroBatch
             tensor(rows.ToArray(), ScalarType.Int64, device),
             tensor(labels.ToArray(), ScalarType.Int64, device),
             counts,
-            attention.Sum());
+            attention.Sum(),
+            tensor(tokenRows.ToArray(), ScalarType.Int64, device));
     }
 
+    /// <summary>
+    /// Per example, the positions whose hidden states predict its supervised targets (target j ← position j − 1), or with
+    /// <paramref name="all"/> every real position: the query rows of relation losses, computed on the host.
+    /// </summary>
+    public IReadOnlyList<long[]> Positions(bool all) => Examples
+        .Select(e => all
+            ? Enumerable.Range(0, e.InputIds.Length).Select(j => (long)j).ToArray()
+            : Enumerable.Range(1, e.InputIds.Length - 1).Where(j => e.LossMask[j] != 0).Select(j => (long)j - 1).ToArray())
+        .ToArray();
+
     /// <summary>[N, H] <paramref name="model"/>'s final hidden states at the rows that predict the targets.</summary>
-    public Tensor Hidden(LlamaForCausalLM model)
-    {
-        var output = model.Forward(new CausalLMInput { InputIds = InputIds, AttentionMask = AttentionMask, ComputeLogits = false });
-        var h = output.LastHiddenState;                                                             // [B, T, H]
-        return h.reshape(-1, h.shape[2]).index_select(0, HiddenRows);
-    }
+    public Tensor Hidden(LlamaForCausalLM model) => Rows(Forward(model).LastHiddenState, HiddenRows);
+
+    /// <summary>
+    /// <paramref name="model"/>'s forward pass over the batch without logits, with every layer's hidden states when
+    /// <paramref name="hiddenStates"/> and the attention inputs of the layers in <paramref name="attention"/>.
+    /// </summary>
+    public CausalLMOutput Forward(LlamaForCausalLM model, bool hiddenStates = false, IReadOnlySet<int>? attention = null) =>
+        model.Forward(new CausalLMInput
+        {
+            InputIds = InputIds, AttentionMask = AttentionMask, ComputeLogits = false, OutputHiddenStates = hiddenStates, CaptureAttention = attention,
+        });
+
+    /// <summary>[R, H] the <paramref name="rows"/> (<see cref="HiddenRows"/> or <see cref="TokenRows"/>) of [B, T, H] <paramref name="states"/>.</summary>
+    public static Tensor Rows(Tensor states, Tensor rows) => states.reshape(-1, states.shape[2]).index_select(0, rows);
 }

@@ -12,4 +12,8 @@ namespace Distill.Training;
 /// <param name="TeacherSeconds">Wall time spent asking the teacher.</param>
 /// <param name="Generation">What on-policy sampling made in this step, or null when the run does not sample.</param>
 internal sealed record StepOutcome(double Loss, double Kd, double Sft, double GradNorm, double Lr, long Tokens, double Seconds, bool Skipped,
-    double TeacherSeconds, GenerationStats? Generation);
+    double TeacherSeconds, GenerationStats? Generation)
+{
+    /// <summary>The feature part (before its weight), or null when the run has no feature term.</summary>
+    public double? Feature { get; init; }
+}

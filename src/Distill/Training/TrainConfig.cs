@@ -19,6 +19,9 @@ public sealed record TrainConfig(ModelOptions Model, DataOptions Data, KdObjecti
     /// <summary>The <c>online</c> section: on-policy sampling with a live teacher (GKD).</summary>
     public OnlineOptions Online { get; init; } = new();
 
+    /// <summary>The <c>feature</c> section: hidden-state or attention-relation distillation with a live teacher.</summary>
+    public FeatureOptions Feature { get; init; } = new();
+
     /// <summary>Checks every key; the exception names the first bad one and why.</summary>
     /// <exception cref="InvalidDataException">A value is missing, out of range or inconsistent.</exception>
     public void Validate()
@@ -40,6 +43,18 @@ public sealed record TrainConfig(ModelOptions Model, DataOptions Data, KdObjecti
         ValidateOptimizer(Optimizer, Trainer.Steps);
         Objective.Validate();
         ValidateOnline();
+        ValidateFeature();
+    }
+
+    private void ValidateFeature()
+    {
+        var f = Feature;
+        if (!f.Enabled) return;
+        if (!(f.Weight >= 0) || double.IsInfinity(f.Weight)) Fail("feature.weight", f.Weight, "must be finite and >= 0");
+        if (Model.Teacher is null)
+            Fail("feature.loss", FeatureOptions.Name(f.Loss), Model.TeacherUrl is null
+                ? "needs a live teacher model (model.teacher): a logit cache holds no hidden states"
+                : "needs a local teacher model (model.teacher): a served teacher returns no hidden states");
     }
 
     private void ValidateOnline()

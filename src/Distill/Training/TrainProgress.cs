@@ -13,4 +13,8 @@ namespace Distill.Training;
 /// <param name="Validation">The validation result when this report is one, else null.</param>
 /// <param name="Message">A one-line note (checkpoint saved, step skipped), or null.</param>
 public sealed record TrainProgress(int Step, int Steps, double Loss, double Kd, double Sft, double Lr, double TokensPerSecond,
-    double GradNorm, TimeSpan Elapsed, ValidationResult? Validation = null, string? Message = null);
+    double GradNorm, TimeSpan Elapsed, ValidationResult? Validation = null, string? Message = null)
+{
+    /// <summary>The step's feature part (before its weight), or null when the run has no feature term.</summary>
+    public double? Feature { get; init; }
+}

@@ -51,14 +51,19 @@ public static class Trainer
         if (val is not null) StudentCompatibility.Check(master.Config, config.Model.Student, val);
         TrainingTeachers.Check(config, train, val, master.Config);
         using var teachers = TrainingTeachers.Open(config, train, val, device);
-        using var optimizer = CreateOptimizer(master, config.Optimizer);
-        if (resume is not null) optimizer.load_state_dict(Path.Combine(resume.Value.Path, Checkpoints.OptimizerFile));
+        using var features = teachers.Features(config, master.Config, device);
+        using var optimizer = CreateOptimizer(master, config.Optimizer, features?.Projections.Parameters);
+        if (resume is not null)
+        {
+            features?.Projections.Load(resume.Value.Path);
+            optimizer.load_state_dict(Path.Combine(resume.Value.Path, Checkpoints.OptimizerFile));
+        }
         Directory.CreateDirectory(t.Out);
         TrainConfigYaml.Save(config, Path.Combine(t.Out, TrainConfigYaml.ResolvedFileName));
         using var metrics = new MetricsLog(t.Out, resume?.State.Step);
         var start = resume?.State ?? new TrainerState { Step = 0, ExamplesSeen = 0, Seed = t.Seed, GlobalBatch = t.GlobalBatch, DataIdentity = identity };
         foreach (var note in notes) progress?.Report(new TrainProgress(start.Step, t.Steps, double.NaN, 0, 0, 0, 0, 0, TimeSpan.Zero, Message: note));
-        var loop = new TrainingLoop(config, model, optimizer, train, val, teachers, metrics, progress, start, resume?.Path);
+        var loop = new TrainingLoop(config, model, optimizer, train, val, teachers, features, metrics, progress, start, resume?.Path);
         try
         {
             loop.Run(cancellationToken);
@@ -117,10 +122,13 @@ public static class Trainer
         return config;
     }
 
-    /// <summary>AdamW over the fp32 masters in two groups: matrices with weight decay, vectors (norms, biases) without.</summary>
-    public static AdamW CreateOptimizer(LlamaForCausalLM master, OptimizerOptions o)
+    /// <summary>
+    /// AdamW over the fp32 masters (and <paramref name="extra"/> trainable tensors, such as feature projections, after
+    /// them) in two groups: matrices with weight decay, vectors (norms, biases) without.
+    /// </summary>
+    public static AdamW CreateOptimizer(LlamaForCausalLM master, OptimizerOptions o, IEnumerable<Parameter>? extra = null)
     {
-        var parameters = master.parameters().ToArray();
+        var parameters = master.parameters().Concat(extra ?? []).ToArray();
         var groups = new[]
         {
             new AdamW.ParamGroup(parameters.Where(p => p.dim() >= 2), o.Lr, o.Beta1, o.Beta2, o.Eps, o.WeightDecay),

@@ -10,11 +10,11 @@ namespace Distill.Training;
 /// <summary>The optimizer steps of one run: batching, gradient accumulation, clipping, the update, logging, checkpoints.</summary>
 internal sealed class TrainingLoop(
     TrainConfig config, TrainingModel model, AdamW optimizer, IExampleSource train, IExampleSource? val,
-    TrainingTeachers teachers, MetricsLog metrics, IProgress<TrainProgress>? progress, TrainerState start, string? startCheckpoint)
+    TrainingTeachers teachers, FeatureDistillation? features, MetricsLog metrics, IProgress<TrainProgress>? progress, TrainerState start, string? startCheckpoint)
 {
     private readonly DataOrder _order = new(train.Count, config.Trainer.Seed);
     private readonly Stopwatch _clock = Stopwatch.StartNew();
-    private readonly Parameter[] _masters = model.Master.parameters().ToArray();
+    private readonly Parameter[] _trained = model.Master.parameters().Concat(features?.Projections.Parameters ?? []).ToArray();
     private readonly IReadOnlyCollection<int> _stopIds = !config.Model.HasLiveTeacher ? []
         : OnPolicyBatch.StopIds(config.Model.Student, config.Data.ChatFormat, model.Master.Config);
     private readonly HfTokenizer? _tokenizer = config.Model.Teacher is not null && File.Exists(Path.Combine(config.Model.Student, "tokenizer.json"))
@@ -74,10 +74,10 @@ internal sealed class TrainingLoop(
             (parts, generation) = onPolicy.Build(train, indices, step, model.Compute, (teachers.Train as ModelTeacher)?.Model);
         else
             parts = [new BatchPart(indices.Select(train.Example).ToArray(), indices, config.Objective)];
-        var (loss, kd, sft, tokens, teacherSeconds) = GradientAccumulator.Accumulate(model.Compute, parts, t.MicroBatch, t.ChunkSize, teachers.Train);
+        var (loss, kd, sft, tokens, teacherSeconds, feature) = GradientAccumulator.Accumulate(model.Compute, parts, t.MicroBatch, t.ChunkSize, teachers.Train, features);
         model.CopyGradsToMasters();
         var clip = config.Optimizer.GradClip > 0 ? config.Optimizer.GradClip : double.PositiveInfinity;
-        var gradNorm = nn.utils.clip_grad_norm_(_masters, clip);
+        var gradNorm = nn.utils.clip_grad_norm_(_trained, clip);
         var lr = LrSchedule.At(config.Optimizer, step, t.Steps);
         var skipped = !double.IsFinite(loss) || !double.IsFinite(gradNorm);
         if (skipped && !t.SkipNonfinite)
@@ -90,7 +90,7 @@ internal sealed class TrainingLoop(
         }
         model.ZeroGrad();
         var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
-        return new StepOutcome(loss, kd, sft, gradNorm, lr, tokens, seconds, skipped, teacherSeconds, generation);
+        return new StepOutcome(loss, kd, sft, gradNorm, lr, tokens, seconds, skipped, teacherSeconds, generation) { Feature = features is null ? null : feature };
     }
 
     private void Log(StepOutcome o)
@@ -101,6 +101,7 @@ internal sealed class TrainingLoop(
             ["step"] = State.Step, ["loss"] = o.Loss, ["kd"] = o.Kd, ["sft"] = o.Sft, ["lr"] = o.Lr,
             ["tokens_per_s"] = tokensPerSecond, ["grad_norm"] = o.GradNorm,
         };
+        if (o.Feature is { } feature) row["feature"] = feature;
         if (o.Skipped) row["skipped"] = true;
         if (teachers.Train is ModelTeacher or RemoteTeacher)
         {
@@ -110,7 +111,7 @@ internal sealed class TrainingLoop(
         if (o.Generation is { } g) (row["generated_tokens"], row["mean_completion_length"]) = (g.Tokens, g.MeanLength);
         metrics.Write(row);
         progress?.Report(new TrainProgress(State.Step, config.Trainer.Steps, o.Loss, o.Kd, o.Sft, o.Lr, tokensPerSecond, o.GradNorm,
-            _clock.Elapsed, Message: o.Skipped ? $"step {State.Step}: non-finite loss or gradient, update skipped" : null));
+            _clock.Elapsed, Message: o.Skipped ? $"step {State.Step}: non-finite loss or gradient, update skipped" : null) { Feature = o.Feature });
     }
 
     private void Validate()
@@ -150,7 +151,7 @@ internal sealed class TrainingLoop(
     public void Save(string reason)
     {
         if (Directory.Exists(Checkpoints.PathOf(config.Trainer.Out, State.Step))) return;
-        LastCheckpoint = Checkpoints.Save(config.Trainer.Out, model, optimizer, State);
+        LastCheckpoint = Checkpoints.Save(config.Trainer.Out, model, optimizer, State, features?.Projections);
         Checkpoints.Prune(config.Trainer.Out, config.Trainer.KeepLast, State.BestStep);
         progress?.Report(new TrainProgress(State.Step, config.Trainer.Steps, LastLoss, 0, 0, 0, 0, 0, _clock.Elapsed,
             Message: $"checkpoint ({reason}): {LastCheckpoint}"));

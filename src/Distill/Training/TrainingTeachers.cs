@@ -47,7 +47,14 @@ public sealed class TrainingTeachers : IDisposable
         if (t is not null && s is not null && t != s)
             throw new InvalidDataException($"{dir}: the teacher's tokenizer (sha256:{t}) differs from the student's ({config.Model.Student}: sha256:{s}); " +
                 "both must tokenize the data identically (cross-tokenizer distillation is not supported)");
+        if (config.Feature.Enabled) FeatureDistillation.Check(config.Feature, student, teacher);
     }
+
+    /// <summary>The feature term of a run with <c>feature.loss</c> set (its live teacher open), else null.</summary>
+    public FeatureDistillation? Features(TrainConfig config, LlamaConfig student, Device device) =>
+        config.Feature.Enabled && Train is ModelTeacher teacher
+            ? new FeatureDistillation(config.Feature, teacher, student, config.Trainer.Seed, device)
+            : null;
 
     /// <summary>Opens the teachers of a run whose config has been through <see cref="Trainer.Resolve"/> and <see cref="Check"/>.</summary>
     public static TrainingTeachers Open(TrainConfig config, IExampleSource train, IExampleSource? val, Device device)
