@@ -53,6 +53,12 @@ public sealed class FeatureProjections : IDisposable
         return new FeatureProjections(map.Pairs.Select(_ => ((Parameter, Parameter)?)(Draw(ht, hs), Draw(ht))).ToArray(), map);
     }
 
+    /// <summary>Clears the projections' gradients (the trainer's zero_grad covers the model only).</summary>
+    public void ZeroGrad()
+    {
+        foreach (var p in Parameters) p.grad?.zero_();
+    }
+
     /// <summary>W·h + b of pair <paramref name="pair"/> in fp32, or <paramref name="states"/> as they are when the widths agree.</summary>
     public Tensor Project(int pair, Tensor states) =>
         _maps[pair] is { } m ? nn.functional.linear(states.to_type(ScalarType.Float32), m.Weight, m.Bias) : states;

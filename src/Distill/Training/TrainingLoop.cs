@@ -68,6 +68,7 @@ internal sealed class TrainingLoop(
         var started = Stopwatch.GetTimestamp();
         var indices = _order.Range((long)step * t.GlobalBatch, t.GlobalBatch);
         model.ZeroGrad();
+        features?.Projections.ZeroGrad();
         GenerationStats? generation = null;
         IReadOnlyList<BatchPart> parts;
         if (OnPolicy is { } onPolicy)
@@ -89,6 +90,7 @@ internal sealed class TrainingLoop(
             model.CopyMastersToCompute();
         }
         model.ZeroGrad();
+        features?.Projections.ZeroGrad();
         var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
         return new StepOutcome(loss, kd, sft, gradNorm, lr, tokens, seconds, skipped, teacherSeconds, generation) { Feature = features is null ? null : feature };
     }
