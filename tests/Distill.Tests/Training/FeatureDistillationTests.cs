@@ -129,7 +129,7 @@ public sealed class FeatureDistillationTests : IDisposable
     public void Train_With_Projections_Should_Checkpoint_Them_Resume_Exactly_And_Leave_Them_Out_Of_The_Model()
     {
         var (student, teacher, data) = Folders(teacherWidth: 24);
-        string[] common = ["teacher=" + teacher, "steps=4", "save_interval=1", "feature.loss=cosine", "feature.weight=0.5", "kd_weight=0.5"];
+        string[] common = ["teacher=" + teacher, "steps=4", "save_interval=1", "feature.loss=cosine", "feature.weight=0.5", "kd_weight=0.5", "sft_weight=1"];
         var whole = Trainer.Run(TrainingTestData.Config(student, data, _folder.Sub("whole"), common));
 
         using var cancel = new CancellationTokenSource();
