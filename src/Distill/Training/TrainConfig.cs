@@ -53,7 +53,7 @@ public sealed record TrainConfig(ModelOptions Model, DataOptions Data, KdObjecti
         if (!(f.Weight >= 0) || double.IsInfinity(f.Weight)) Fail("feature.weight", f.Weight, "must be finite and >= 0");
         if (Model.Teacher is null)
             Fail("feature.loss", FeatureOptions.Name(f.Loss), Model.TeacherUrl is null
-                ? "needs a live teacher model (model.teacher): a logit cache holds no hidden states"
+                ? "needs a live teacher model (model.teacher): hidden states come from a teacher running beside the student, a logit cache holds none"
                 : "needs a local teacher model (model.teacher): a served teacher returns no hidden states");
     }
 

@@ -172,7 +172,7 @@ public sealed class FeatureDistillationTests : IDisposable
         Assert.Contains("feature.layer_map = 0:1,1:2: teacher layer 2 does not exist (the teacher has layers 0..1)", e.Message, StringComparison.Ordinal);
 
         e = Assert.Throws<InvalidDataException>(() => Trainer.Run(TrainingTestData.Config(student, data, _folder.Sub("b"), "feature.loss=mse")));
-        Assert.Contains("feature.loss = mse needs a live teacher model (model.teacher)", e.Message, StringComparison.Ordinal);
+        Assert.Contains("feature.loss = mse needs a live teacher model (model.teacher): hidden states", e.Message, StringComparison.Ordinal);
         e = Assert.Throws<InvalidDataException>(() => Trainer.Run(TrainingTestData.Config(student, data, _folder.Sub("c"),
             "teacher_url=http://127.0.0.1:9/v1", "kd_loss=sampled_rkl", "feature.loss=cosine")));
         Assert.Contains("a served teacher returns no hidden states", e.Message, StringComparison.Ordinal);
