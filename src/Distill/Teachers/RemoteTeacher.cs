@@ -62,30 +62,18 @@ public sealed class RemoteTeacher : ITeacher
     {
         var k = TopK ?? 0;
         var scored = Task.WhenAll(batch.Examples.Select(e => _scorer.ScoreAsync(e.InputIds, k))).GetAwaiter().GetResult();
-        var labels = new List<float>();
-        var ids = new List<int>();
-        var logits = new List<float>();
-        var lse = new List<float>();
-        var rowIds = new int[k];
-        var rowLogits = new float[k];
-        for (var b = 0; b < batch.Examples.Count; b++)
-        {
-            var e = batch.Examples[b];
-            for (var j = 1; j < e.InputIds.Length; j++)
-            {
-                if (e.LossMask[j] == 0) continue;
-                labels.Add(scored[b].LabelLogProbs[j]);
-                if (k == 0) continue;
-                lse.Add(ServedRows.Fill(scored[b].Top[j]!, k, rowIds, rowLogits, $"{Name}: example token {j}"));
-                ids.AddRange(rowIds);
-                logits.AddRange(rowLogits);
-            }
-        }
         var device = batch.Labels.device;
-        if (k == 0) return TeacherSignal.LabelLogProbs(tensor(labels.ToArray(), device: device));
-        var n = lse.Count;
-        return TeacherSignal.TopK(tensor(ids.Select(i => (long)i).ToArray(), [n, k], device: device),
-            tensor(logits.ToArray(), [n, k], device: device), tensor(lse.ToArray(), device: device));
+        if (k == 0)
+        {
+            var labels = batch.Examples.SelectMany((e, b) => Enumerable.Range(1, e.InputIds.Length - 1).Where(j => e.LossMask[j] != 0)
+                .Select(j => scored[b].LabelLogProbs[j]));
+            return TeacherSignal.LabelLogProbs(tensor(labels.ToArray(), device: device));
+        }
+        // Rows in the order of MicroBatch.HiddenRows: examples in order, targets in order, as a cache stores them.
+        var rows = batch.Examples.Select((e, b) => ServedRows.Example(e.InputIds, e.LossMask, scored[b], k, Name)).ToArray();
+        var n = rows.Sum(r => r.LogSumExp.Length);
+        return TeacherSignal.TopK(tensor(rows.SelectMany(r => r.TopKIds).Select(i => (long)i).ToArray(), [n, k], device: device),
+            tensor(rows.SelectMany(r => r.TopKLogits).ToArray(), [n, k], device: device), tensor(rows.SelectMany(r => r.LogSumExp).ToArray(), device: device));
     }
 
     /// <summary>Closes the connection.</summary>

@@ -1,3 +1,5 @@
+using Distill.LogitCache;
+
 namespace Distill.Teachers;
 
 /// <summary>
@@ -45,5 +47,30 @@ public static class ServedRows
             logits[i] = (float)(sorted[i].Logprob - first);
         }
         return (float)-first;
+    }
+
+    /// <summary>
+    /// The cache example of <paramref name="inputIds"/> and <paramref name="lossMask"/> (copied) with one row per supervised
+    /// target j ≥ 1, made from the server's top tokens at j.
+    /// </summary>
+    /// <exception cref="InvalidDataException">A row the server did not give fully; names <paramref name="name"/> and the position.</exception>
+    public static CacheExample Example(int[] inputIds, byte[] lossMask, ScoredTokens scored, int k, string name)
+    {
+        ArgumentNullException.ThrowIfNull(inputIds);
+        ArgumentNullException.ThrowIfNull(lossMask);
+        ArgumentNullException.ThrowIfNull(scored);
+        var rows = lossMask.Skip(1).Count(m => m != 0);
+        var ids = new int[rows * k];
+        var logits = new float[rows * k];
+        var lse = new float[rows];
+        var r = 0;
+        for (var j = 1; j < inputIds.Length; j++)
+        {
+            if (lossMask[j] == 0) continue;
+            var top = scored.Top[j] ?? throw new InvalidDataException($"{name}: no top log-probabilities at position {j}");
+            lse[r] = Fill(top, k, ids.AsSpan(r * k, k), logits.AsSpan(r * k, k), $"{name}: position {j}");
+            r++;
+        }
+        return new CacheExample((int[])inputIds.Clone(), (byte[])lossMask.Clone(), k, ids, logits, lse);
     }
 }
