@@ -45,6 +45,16 @@ public sealed class ServedTokenMap
         return new ServedTokenMap(byBytes, ambiguous, vocabSize);
     }
 
+    /// <summary>The vocabulary a served teacher's tokens are mapped into: <paramref name="folder"/>'s config.json <c>vocab_size</c>,
+    /// else (a tokenizer-only folder) one past the tokenizer's largest id.</summary>
+    public static int VocabOf(string folder, HfTokenizer tokenizer)
+    {
+        ArgumentNullException.ThrowIfNull(tokenizer);
+        var config = Path.Combine(folder, Models.HfModelFolder.ConfigFile);
+        if (File.Exists(config)) return Models.LlamaConfig.Load(config).VocabSize;
+        return Math.Max(tokenizer.VocabSize, tokenizer.AddedTokens.Select(a => a.Id + 1).DefaultIfEmpty(0).Max());
+    }
+
     /// <summary>
     /// The student id of a token the server returned as <paramref name="token"/> (and <paramref name="bytes"/> when it
     /// sent them); <paramref name="where"/> says where it was, for the error.
@@ -63,6 +73,9 @@ public sealed class ServedTokenMap
         if (_ambiguous.TryGetValue(key, out var several))
             throw new InvalidDataException($"{where}: token {Show(token)} is the text of several student tokens (ids {string.Join(", ", several.Take(5))}); " +
                 $"ask the server for token ids (vLLM: return_tokens_as_token_ids) or its bytes");
+        if (key.Length == 0)
+            throw new InvalidDataException($"{where}: the server named a token by empty text and no bytes (an id outside its tokenizer, such as vocabulary " +
+                "padding?); ask it for token ids (vLLM: return_tokens_as_token_ids; distill generate --server-token-ids)");
         throw new InvalidDataException($"{where}: token {Show(token)} is not one token of the student's tokenizer; the server's tokenization is not the student's");
     }
 

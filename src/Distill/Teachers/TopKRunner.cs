@@ -2,7 +2,6 @@ using Distill.LogitCache;
 using Distill.Models;
 using Distill.Tensors;
 using Distill.Text.Conversations;
-using Distill.Text.Tokenization;
 
 namespace Distill.Teachers;
 
@@ -45,7 +44,7 @@ public static class TopKRunner
         var folder = options.TokenizerFolder;
         var maxSeqLen = ContextLength.Resolve(options.MaxSeqLen, folder);
         var chat = ChatTokenizer.Load(folder, options.ChatFormat, new ExampleOptions(options.Supervise, maxSeqLen));
-        var vocab = options.TeacherUrl is null ? 0 : VocabSize(folder, chat.Tokenizer);
+        var vocab = options.TeacherUrl is null ? 0 : ServedTokenMap.VocabOf(folder, chat.Tokenizer);
         using var served = options.TeacherUrl is { } url ? ServedScorer.Connect(url, options.TeacherModel, chat.Tokenizer, vocab, options.Concurrency) : null;
         var teacher = served is null ? TeacherFingerprints.Compute(options.Teacher!)
             : TeacherFingerprint.Served(served.Url, served.Model, vocab, "/v1/completions", ServedScorer.Parameters(options.TopK).ToJsonString());
@@ -103,14 +102,6 @@ public static class TopKRunner
         foreach (var example in chat.BuildAll(reader.Read().Where(c => c.Line >= fromLine), options.SkipBad ? unusable : null))
             yield return example;
         skipped?.AddRange(reader.Skipped.Concat(unusable).OrderBy(b => b.Line));
-    }
-
-    // The student's vocabulary, which a served teacher's tokens are mapped into: config.json's, else the tokenizer's ids.
-    private static int VocabSize(string folder, HfTokenizer tokenizer)
-    {
-        var config = Path.Combine(folder, HfModelFolder.ConfigFile);
-        if (File.Exists(config)) return LlamaConfig.Load(config).VocabSize;
-        return Math.Max(tokenizer.VocabSize, tokenizer.AddedTokens.Select(a => a.Id + 1).DefaultIfEmpty(0).Max());
     }
 
     private static long Compute(TopKOptions options, ChatTokenizer chat, LogitCacheWriter writer, List<int> lengths, List<int> lines,
