@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using Distill.Evaluation;
 using Distill.LogitCache;
+using Distill.Losses;
 using Distill.Models;
 using Distill.Serving;
 using Distill.Teachers;
@@ -58,9 +59,11 @@ public static class BlackBoxDemo
         var (train, heldOut) = (Demo.Subset(options, "train.jsonl", options.TrainLimit), Demo.Subset(options, "heldout.jsonl", options.HeldOutLimit));
         var white = Path.Combine(options.Out, "black-box", "white-cache");
         var black = Path.Combine(options.Out, "black-box", "black-cache");
-        var heldOutCache = Path.Combine(options.Out, "black-box", "heldout-cache");
+        // Each KD run validates on a held-out cache of its own teacher (the trainer refuses a mix); the held-out
+        // cross-entropy reported does not depend on it.
+        var (whiteHeldOut, blackHeldOut) = (Path.Combine(options.Out, "black-box", "white-heldout"), Path.Combine(options.Out, "black-box", "black-heldout"));
         var whiteSeconds = TopK(new TopKOptions { Teacher = teacher, Data = train, Output = white, TopK = K });
-        TopK(new TopKOptions { Teacher = teacher, Data = heldOut, Output = heldOutCache, TopK = K });
+        TopK(new TopKOptions { Teacher = teacher, Data = heldOut, Output = whiteHeldOut, TopK = K });
         double blackSeconds;
         using (var engine = ServingEngine.Load(teacher, CPU, ScalarType.Float32, modelName: "sample-teacher"))
         {
@@ -68,6 +71,7 @@ public static class BlackBoxDemo
             try
             {
                 blackSeconds = TopK(new TopKOptions { TeacherUrl = server.BaseUrl.ToString(), Tokenizer = teacher, Data = train, Output = black, TopK = K });
+                TopK(new TopKOptions { TeacherUrl = server.BaseUrl.ToString(), Tokenizer = teacher, Data = heldOut, Output = blackHeldOut, TopK = K });
             }
             finally
             {
@@ -86,7 +90,7 @@ public static class BlackBoxDemo
             string root = Path.Combine(options.Out, "black-box", $"seed{seed}");
             string init = Path.Combine(root, "init");
             SampleModels.Initialise(init, config, teacher, seed);
-            foreach (var (name, cache) in new[] { (WhiteBox, white), (BlackBox, black) })
+            foreach (var (name, cache, heldOutCache) in new[] { (WhiteBox, white, whiteHeldOut), (BlackBox, black, blackHeldOut) })
             {
                 var result = Train(options, Path.Combine(root, name == WhiteBox ? "white" : "black"), init, cache, heldOutCache, seed);
                 var v = result.Validation ?? throw new InvalidOperationException($"{root}: the trainer returned no held-out validation");
