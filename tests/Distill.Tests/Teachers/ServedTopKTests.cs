@@ -1,4 +1,12 @@
 using System.CommandLine;
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Distill.Cli;
 using Distill.LogitCache;
 using Distill.Models;
@@ -108,6 +116,26 @@ public sealed class ServedTopKTests(ServerFixture f) : IClassFixture<ServerFixtu
         Assert.Equal(1, exit);
         Assert.Contains("give one teacher", error, StringComparison.Ordinal);
         Assert.False(Directory.Exists(t.Sub("c")));
+    }
+
+    [Fact]
+    public async Task A_Server_That_Cannot_Score_Given_Text_Should_Be_Named_With_What_It_Lacks()
+    {
+        // A chat-only server: /v1/completions answers, but without log-probabilities of the prompt.
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, 0));
+        await using var app = builder.Build();
+        app.MapGet("/v1/models", () => Results.Text("""{"data": [{"id": "chat-only"}]}""", "application/json"));
+        app.MapPost("/v1/completions", () => Results.Text("""{"choices": [{"index": 0, "text": "hi", "logprobs": null}]}""", "application/json"));
+        await app.StartAsync();
+        var url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First() + "/v1";
+        using var t = new TinyTeacher(conversations: 2);
+
+        var e = Assert.Throws<InvalidDataException>(() => TopKRunner.Run(Served(t, t.Sub("c")) with { TeacherUrl = url }));
+
+        Assert.Contains($"{url} (chat-only)", e.Message, StringComparison.Ordinal);
+        Assert.Contains("without logprobs.tokens and logprobs.token_logprobs; it cannot score given text", e.Message, StringComparison.Ordinal);
     }
 
     private static double FirstLoss(string run) => MetricsLog.Read(Path.Combine(run, MetricsLog.FileName))[0]["loss"]!.GetValue<double>();
