@@ -16,5 +16,6 @@ internal static class Benchmarks
         ("decode", DecodeThroughput.Run),
         ("online", OnlineTraining.Run),
         ("serve", ServeThroughput.Run),
+        ("served_scoring", ServedScoring.Run),
     ];
 }

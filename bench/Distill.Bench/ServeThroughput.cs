@@ -86,7 +86,7 @@ internal static class ServeThroughput
         return (clock.Elapsed.TotalSeconds, tokens);
     }
 
-    private static string FindRoot()
+    internal static string FindRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
             if (File.Exists(Path.Combine(dir.FullName, "Distill.sln"))) return dir.FullName;

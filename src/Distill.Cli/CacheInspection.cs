@@ -74,6 +74,7 @@ internal static class CacheInspection
         Line("teacher entropy", string.Create(c, $"mean between {s.EntropyLowerBoundMean:0.000} and {s.EntropyUpperBoundMean:0.000} nats (tail lumped / spread evenly)"));
         Line("max seq len", m.MaxSeqLen.ToString(c));
         Line("teacher", $"vocab {m.Teacher.VocabSize}, config {m.Teacher.ConfigFingerprint}");
+        if (m.Teacher.Server is { } server) Line("served by", $"{server.Url} (model {server.Model}, {server.Endpoint} {server.Request})");
         Line("data", m.Data.Size is { } size ? $"{m.Data.Path} (sha256 {m.Data.Sha256}, {size.ToString("N0", c)} bytes)" : $"{m.Data.Path} (sha256 {m.Data.Sha256})");
         if (m.BatchTokens is { } batch) Line("batch tokens", batch.ToString(c));
         return text.ToString();

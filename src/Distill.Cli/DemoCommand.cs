@@ -39,6 +39,11 @@ internal static class DemoCommand
         command.Options.Add(sample);
         command.Options.Add(steps);
         command.Options.Add(online);
+        var blackBox = new Option<bool>("--black-box")
+        {
+            Description = "instead of the offline demo, KD from a served teacher: its top-20 log-probabilities from distill serve on loopback against white-box top-20 KD, held-out loss and answer accuracy",
+        };
+        command.Options.Add(blackBox);
         command.Options.Add(seeds);
         command.Options.Add(sweep);
         command.Options.Add(lrs);
@@ -98,6 +103,14 @@ internal static class DemoCommand
                 output.WriteLine();
                 output.Write(OnlineDemo.Report(options, onlineRuns));
                 output.WriteLine($"report: {Path.Combine(options.Out, OnlineDemo.ReportFile)}");
+                return 0;
+            }
+            if (parse.GetValue(blackBox))
+            {
+                var (blackBoxRuns, caches) = BlackBoxDemo.Run(options, output);
+                output.WriteLine();
+                output.Write(BlackBoxDemo.Report(options, blackBoxRuns, caches));
+                output.WriteLine($"report: {Path.Combine(options.Out, BlackBoxDemo.ReportFile)}");
                 return 0;
             }
             var runs = Demo.Run(options, output);

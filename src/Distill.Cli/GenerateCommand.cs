@@ -35,11 +35,17 @@ public static class GenerateCommand
         var device = new Option<string>("--device") { Description = "Local teacher: cpu, cuda or cuda:N", DefaultValueFactory = _ => "cpu" };
         var dtype = new Option<string>("--dtype") { Description = "Local teacher: compute dtype", DefaultValueFactory = _ => "fp32" };
         dtype.AcceptOnlyFromAmong("fp32", "bf16");
+        var logprobs = new Option<int?>("--logprobs") { Description = "Also write the teacher's top-K log-probabilities of every generated token (K ≤ 20) as a logit cache beside --out (OUT.cache), for distill train --data with KD" };
+        var tokenizer = new Option<DirectoryInfo?>("--tokenizer") { Description = "With --logprobs: the (student's) folder whose tokenizer and chat template the cache uses (default: the local teacher's; needed with --teacher-url)" };
         var command = new Command("generate", "Have a teacher answer prompts (KD through generated data): a local model or an OpenAI-compatible server")
         {
             teacher, teacherUrl, model, prompts, output, n, temperature, topP, maxNewTokens, seed, concurrency, apiKeyEnv, retryFailed,
             timeout, maxAttempts, minChars, maxChars, accept, chatFormat, device, dtype,
         };
+        command.Options.Add(logprobs);
+        command.Options.Add(tokenizer);
+        var serverTokenIds = new Option<bool>("--server-token-ids") { Description = "With --logprobs and --teacher-url: ask the server to name tokens by id (vLLM's return_tokens_as_token_ids; not OpenAI)" };
+        command.Options.Add(serverTokenIds);
         command.SetAction((result, cancel) => Task.FromResult(CliErrors.Run(result, "distill generate", () =>
         {
             var options = new GenerateOptions
@@ -66,6 +72,7 @@ public static class GenerateCommand
                 Device = result.GetValue(device)!,
                 DType = result.GetValue(dtype)!,
             };
+            options = options with { Logprobs = result.GetValue(logprobs), Tokenizer = result.GetValue(tokenizer)?.FullName, ServerTokenIds = result.GetValue(serverTokenIds) };
             var writer = result.InvocationConfiguration.Output;
             GenerateSummary summary;
             try
@@ -79,6 +86,7 @@ public static class GenerateCommand
                 return 130;
             }
             writer.WriteLine(Summary(summary, options));
+            if (options.Logprobs is not null) writer.WriteLine($"distill generate: top-{options.Logprobs} log-probabilities of every generated token: logit cache {options.CachePath}");
             if (summary.Failed + summary.FailedEarlier == 0) return 0;
             result.InvocationConfiguration.Error.WriteLine($"distill generate: failed prompts are listed with their reasons in {options.FailedPath}; rerun with --retry-failed to try them again");
             return 1;

@@ -17,7 +17,11 @@ public static class TopKCommand
     /// <summary>The <c>topk</c> command with its <c>merge</c> subcommand; writes to the invocation's output and error writers.</summary>
     public static Command Create()
     {
-        var teacher = new Option<DirectoryInfo>("--teacher") { Description = "Hugging Face folder of the teacher model", Required = true };
+        var teacher = new Option<DirectoryInfo?>("--teacher") { Description = "Hugging Face folder of the teacher model (or --teacher-url)" };
+        var teacherUrl = new Option<string?>("--teacher-url") { Description = "An OpenAI-compatible server as the teacher (black-box: its top log-probabilities of the data, K ≤ 20; needs --tokenizer)" };
+        var teacherModel = new Option<string?>("--teacher-model") { Description = "The model to ask --teacher-url for (default: the first of its /v1/models)" };
+        var tokenizer = new Option<DirectoryInfo?>("--tokenizer") { Description = "With --teacher-url: the (student's) folder whose tokenizer and chat template tokenize the data" };
+        var concurrency = new Option<int>("--concurrency") { Description = "With --teacher-url: requests in flight at most", DefaultValueFactory = _ => 16 };
         var data = new Option<FileInfo>("--data") { Description = "Chat data, JSONL", Required = true };
         var output = new Option<DirectoryInfo>("--out") { Description = "Cache folder to write (a rerun resumes it)", Required = true };
         var topK = new Option<int>("--top-k") { Description = "Teacher entries kept per supervised token", DefaultValueFactory = _ => 100 };
@@ -37,14 +41,18 @@ public static class TopKCommand
         var command = new Command("topk", "Run a teacher over chat data and cache its top-K logits for every supervised token. " +
             "Ctrl-C or SIGTERM keeps the complete shards (rerun to resume) and exits 130 or 143; any error exits 1")
         {
-            teacher, data, output, topK, maxSeqLen, dtype, logitDType, batchTokens, shard, chatFormat, supervise, format, skipBad, device,
+            teacher, teacherUrl, teacherModel, tokenizer, concurrency, data, output, topK, maxSeqLen, dtype, logitDType, batchTokens, shard, chatFormat, supervise, format, skipBad, device,
         };
         command.Subcommands.Add(CreateMerge());
         command.SetAction(result => CliErrors.Run(result, "distill topk", () =>
         {
             var options = new TopKOptions
             {
-                Teacher = result.GetValue(teacher)!.FullName,
+                Teacher = result.GetValue(teacher)?.FullName,
+                TeacherUrl = result.GetValue(teacherUrl),
+                TeacherModel = result.GetValue(teacherModel),
+                Tokenizer = result.GetValue(tokenizer)?.FullName,
+                Concurrency = result.GetValue(concurrency),
                 Data = result.GetValue(data)!.FullName,
                 Output = result.GetValue(output)!.FullName,
                 TopK = result.GetValue(topK),

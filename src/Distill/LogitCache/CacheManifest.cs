@@ -112,10 +112,10 @@ public sealed record CacheManifest
 
     /// <summary>
     /// The settings that make the stored bytes what they are: <see cref="Header"/> without the informational
-    /// <c>data.path</c> and <c>batch_tokens</c>. Slices and resumed runs must agree on it.
+    /// <c>data.path</c>, <c>batch_tokens</c> and <c>teacher.server.url</c>. Slices and resumed runs must agree on it.
     /// </summary>
     [JsonIgnore]
-    public CacheManifest Identity => Header with { Data = Data.Identity, BatchTokens = null };
+    public CacheManifest Identity => Header with { Data = Data.Identity, BatchTokens = null, Teacher = Teacher.Identity };
 
     /// <summary>Serialises to indented UTF-8 JSON with a trailing newline; the same manifest always gives the same bytes.</summary>
     public string ToJson() => JsonSerializer.Serialize(this, Json) + "\n";

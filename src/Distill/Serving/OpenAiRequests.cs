@@ -4,10 +4,11 @@ using Distill.Text;
 namespace Distill.Serving;
 
 /// <summary>A chat completion request, parsed.</summary>
-internal sealed record ChatRequest(IReadOnlyList<ChatMessage> Messages, EngineRequest Engine, bool Stream, bool IncludeUsage, bool Logprobs);
+internal sealed record ChatRequest(IReadOnlyList<ChatMessage> Messages, EngineRequest Engine, bool Stream, bool IncludeUsage, bool Logprobs, bool TokenIds = false);
 
 /// <summary>A (legacy) completion request, parsed: one engine request per prompt.</summary>
-internal sealed record CompletionRequest(IReadOnlyList<(string? Text, EngineRequest Engine)> Prompts, bool Echo, int? Logprobs, bool Stream);
+/// <remarks><c>TokenIds</c> is vLLM's <c>return_tokens_as_token_ids</c>: tokens in log-probabilities are written "token_id:N".</remarks>
+internal sealed record CompletionRequest(IReadOnlyList<(string? Text, EngineRequest Engine)> Prompts, bool Echo, int? Logprobs, bool Stream, bool TokenIds = false);
 
 /// <summary>
 /// Reads the OpenAI request bodies of <c>/v1/chat/completions</c> and <c>/v1/completions</c>. Every mistake is an
@@ -47,7 +48,7 @@ internal static class OpenAiRequests
         var engine = Sampling(body) with { Prompt = encode(messages), MaxTokens = maxTokens, TopLogprobs = logprobs ? top ?? 0 : null };
         var includeUsage = body.TryGetProperty("stream_options", out var so) && so.ValueKind == JsonValueKind.Object
             && so.TryGetProperty("include_usage", out var iu) && iu.ValueKind == JsonValueKind.True;
-        return new ChatRequest(messages, engine, Bool(body, "stream") ?? false, includeUsage, logprobs);
+        return new ChatRequest(messages, engine, Bool(body, "stream") ?? false, includeUsage, logprobs, Bool(body, "return_tokens_as_token_ids") ?? false);
     }
 
     public static CompletionRequest Completion(JsonElement body, string modelName, Func<string, int[]> encode)
@@ -60,7 +61,7 @@ internal static class OpenAiRequests
             throw new EngineRequestException($"logprobs = {logprobs} must be in [0, {ServingEngine.MaxTopLogprobs}]", "logprobs");
         var sampling = Sampling(body) with { MaxTokens = Int(body, "max_tokens") ?? 16, TopLogprobs = logprobs, ScorePrompt = echo && logprobs is not null };
         var prompts = Prompts(prompt).Select(p => (p.Text, sampling with { Prompt = p.Ids ?? encode(p.Text!) })).ToList();
-        return new CompletionRequest(prompts, echo, logprobs, Bool(body, "stream") ?? false);
+        return new CompletionRequest(prompts, echo, logprobs, Bool(body, "stream") ?? false, Bool(body, "return_tokens_as_token_ids") ?? false);
     }
 
     // A string, a list of strings, a list of token ids, or a list of lists of token ids.

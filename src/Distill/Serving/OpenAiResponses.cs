@@ -17,7 +17,7 @@ internal static class OpenAiResponses
         ["data"] = new JsonArray(new JsonObject { ["id"] = name, ["object"] = "model", ["created"] = created, ["owned_by"] = "distill" }),
     };
 
-    public static JsonObject Chat(string id, long created, string model, EngineRequest request, EngineResult result, HfTokenizer tokenizer)
+    public static JsonObject Chat(string id, long created, string model, EngineRequest request, EngineResult result, HfTokenizer tokenizer, bool tokenIds = false)
     {
         var choices = new JsonArray();
         for (var i = 0; i < result.Choices.Count; i++)
@@ -27,7 +27,7 @@ internal static class OpenAiResponses
             {
                 ["index"] = i,
                 ["message"] = new JsonObject { ["role"] = "assistant", ["content"] = c.Text },
-                ["logprobs"] = c.Logprobs is null ? null : new JsonObject { ["content"] = ChatLogprobs(c.Logprobs, tokenizer) },
+                ["logprobs"] = c.Logprobs is null ? null : new JsonObject { ["content"] = ChatLogprobs(c.Logprobs, tokenizer, tokenIds) },
                 ["finish_reason"] = c.FinishReason,
             });
         }
@@ -43,7 +43,7 @@ internal static class OpenAiResponses
     /// need the whole continuation), in order, each a whole "data: ...\n\n" event.
     /// </summary>
     public static IEnumerable<string> ChatChunks(string id, long created, string model, EngineRequest request, EngineResult result,
-        HfTokenizer tokenizer, bool includeUsage)
+        HfTokenizer tokenizer, bool includeUsage, bool tokenIds = false)
     {
         for (var i = 0; i < result.Choices.Count; i++)
         {
@@ -52,7 +52,7 @@ internal static class OpenAiResponses
             var pieces = StopStrings.Pieces(tokenizer, c.Tokens, c.Text);
             for (var t = 0; t < pieces.Count; t++)
             {
-                var logprobs = c.Logprobs is null ? null : ChatLogprobs([c.Logprobs[t]], tokenizer);
+                var logprobs = c.Logprobs is null ? null : ChatLogprobs([c.Logprobs[t]], tokenizer, tokenIds);
                 if (pieces[t].Length > 0 || logprobs is not null)
                     yield return Event(ChatChunk(id, created, model, i, new JsonObject { ["content"] = pieces[t] }, logprobs, null));
             }
@@ -102,7 +102,7 @@ internal static class OpenAiResponses
                     var entries = new List<(int Id, TokenLogprob? Scored)>();
                     if (request.Echo) entries.AddRange(prompt.Select((id, t) => (id, results[p].PromptLogprobs![t])));
                     entries.AddRange(c.Tokens.Select((id, t) => (id, (TokenLogprob?)c.Logprobs![t])));
-                    logprobs = LegacyLogprobs(entries, tokenizer);
+                    logprobs = LegacyLogprobs(entries, tokenizer, request.TokenIds);
                 }
                 choices.Add(new JsonObject { ["index"] = index++, ["text"] = text, ["logprobs"] = logprobs, ["finish_reason"] = c.FinishReason });
             }
@@ -119,32 +119,35 @@ internal static class OpenAiResponses
     private static JsonObject Usage(int prompt, int completion) =>
         new() { ["prompt_tokens"] = prompt, ["completion_tokens"] = completion, ["total_tokens"] = prompt + completion };
 
-    private static JsonArray ChatLogprobs(IEnumerable<TokenLogprob> tokens, HfTokenizer tokenizer)
+    private static JsonArray ChatLogprobs(IEnumerable<TokenLogprob> tokens, HfTokenizer tokenizer, bool tokenIds)
     {
         var array = new JsonArray();
         foreach (var t in tokens)
         {
             var top = new JsonArray();
-            foreach (var (id, logprob) in t.Top) top.Add(Token(id, logprob, tokenizer));
-            var entry = Token(t.Id, t.Logprob, tokenizer);
+            foreach (var (id, logprob) in t.Top) top.Add(Token(id, logprob, tokenizer, tokenIds));
+            var entry = Token(t.Id, t.Logprob, tokenizer, tokenIds);
             entry["top_logprobs"] = top;
             array.Add(entry);
         }
         return array;
     }
 
-    private static JsonObject Token(int id, float logprob, HfTokenizer tokenizer)
+    private static JsonObject Token(int id, float logprob, HfTokenizer tokenizer, bool tokenIds)
     {
-        var text = tokenizer.Decode([id]);
         return new JsonObject
         {
-            ["token"] = text, ["logprob"] = logprob,
+            ["token"] = Name(tokenizer, id, tokenIds), ["logprob"] = logprob,
             ["bytes"] = new JsonArray([.. TokenBytes.Of(tokenizer, id).Select(b => (JsonNode)(int)b)]),
         };
     }
 
+    // vLLM's return_tokens_as_token_ids names tokens "token_id:N": unambiguous where several tokens decode to one string
+    // (the completions API's top_logprobs map would otherwise keep only one of them).
+    private static string Name(HfTokenizer tokenizer, int id, bool tokenIds) => tokenIds ? $"token_id:{id}" : tokenizer.Decode([id]);
+
     // The completions API's layout: parallel arrays, top alternatives as {token: logprob} maps, character offsets.
-    private static JsonObject LegacyLogprobs(List<(int Id, TokenLogprob? Scored)> entries, HfTokenizer tokenizer)
+    private static JsonObject LegacyLogprobs(List<(int Id, TokenLogprob? Scored)> entries, HfTokenizer tokenizer, bool tokenIds)
     {
         var tokens = new JsonArray();
         var logprobs = new JsonArray();
@@ -154,7 +157,7 @@ internal static class OpenAiResponses
         foreach (var (id, scored) in entries)
         {
             var text = tokenizer.Decode([id]);
-            tokens.Add(text);
+            tokens.Add(Name(tokenizer, id, tokenIds));
             logprobs.Add(scored is null ? null : JsonValue.Create(scored.Logprob));
             if (scored is null)
             {
@@ -163,7 +166,7 @@ internal static class OpenAiResponses
             else
             {
                 var top = new JsonObject();
-                foreach (var (alt, lp) in scored.Top) top[tokenizer.Decode([alt])] = lp;
+                foreach (var (alt, lp) in scored.Top) top[Name(tokenizer, alt, tokenIds)] = lp;
                 tops.Add(top);
             }
             offsets.Add(offset);

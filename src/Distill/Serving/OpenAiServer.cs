@@ -151,13 +151,13 @@ public sealed class OpenAiServer : IAsyncDisposable
         var result = await _engine.SubmitAsync(request.Engine, context.RequestAborted);
         if (!request.Stream)
         {
-            await WriteJson(context, 200, OpenAiResponses.Chat(id, created, _engine.ModelName, request.Engine, result, chat.Tokenizer));
+            await WriteJson(context, 200, OpenAiResponses.Chat(id, created, _engine.ModelName, request.Engine, result, chat.Tokenizer, request.TokenIds));
             return;
         }
         context.Response.StatusCode = 200;
         context.Response.ContentType = "text/event-stream";
         context.Response.Headers.CacheControl = "no-cache";
-        foreach (var chunk in OpenAiResponses.ChatChunks(id, created, _engine.ModelName, request.Engine, result, chat.Tokenizer, request.IncludeUsage))
+        foreach (var chunk in OpenAiResponses.ChatChunks(id, created, _engine.ModelName, request.Engine, result, chat.Tokenizer, request.IncludeUsage, request.TokenIds))
             await context.Response.WriteAsync(chunk, context.RequestAborted);
         await context.Response.Body.FlushAsync(context.RequestAborted);
     }

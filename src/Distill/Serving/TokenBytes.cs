@@ -8,8 +8,9 @@ namespace Distill.Serving;
 /// server's tokens onto its own tokenizer (black-box KD), also for a token that ends inside a multi-byte character,
 /// whose decoded text is only U+FFFD.
 /// </summary>
-internal static class TokenBytes
+public static class TokenBytes
 {
+    /// <summary>The bytes token <paramref name="id"/> stands for.</summary>
     public static byte[] Of(HfTokenizer tokenizer, int id)
     {
         var text = tokenizer.Decode([id]);

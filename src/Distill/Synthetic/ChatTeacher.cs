@@ -9,13 +9,19 @@ namespace Distill.Synthetic;
 /// <param name="TopP">Nucleus mass.</param>
 /// <param name="MaxTokens">Token limit per response.</param>
 /// <param name="Seed">This prompt's seed (derived from the run's seed and the prompt id), or null.</param>
-public sealed record TeacherSampling(int N, double Temperature, double TopP, int MaxTokens, long? Seed);
+/// <param name="TopLogprobs">Also return each generated token's log-probability and the K most likely tokens there (K ≤ 20), or null.</param>
+public sealed record TeacherSampling(int N, double Temperature, double TopP, int MaxTokens, long? Seed, int? TopLogprobs = null);
 
 /// <summary>One response.</summary>
 /// <param name="Content">The response text.</param>
 /// <param name="FinishReason">"stop", "length", or what the server said.</param>
 /// <param name="CompletionTokens">Its token count, or null when the server reports only the total over n responses.</param>
-public sealed record TeacherChoice(string Content, string FinishReason, int? CompletionTokens);
+/// <param name="Logprobs">With <see cref="TeacherSampling.TopLogprobs"/>: one entry per generated token, else null.</param>
+public sealed record TeacherChoice(string Content, string FinishReason, int? CompletionTokens, IReadOnlyList<ServedLogprob>? Logprobs = null);
+
+/// <summary>A token as a server names it in log-probabilities (text, <c>token_id:N</c>, or bytes), its log-probability, and the
+/// most likely tokens at its position (empty for the entries of that list).</summary>
+public sealed record ServedLogprob(string Token, byte[]? Bytes, double Logprob, IReadOnlyList<ServedLogprob> Top);
 
 /// <summary>A prompt's responses.</summary>
 /// <param name="Choices">The n responses.</param>
@@ -68,7 +74,7 @@ public sealed class LocalChatTeacher(ServingEngine engine) : IChatTeacher
         var request = new EngineRequest
         {
             Prompt = prompt, N = sampling.N, Temperature = sampling.Temperature, TopP = sampling.TopP,
-            MaxTokens = Math.Min(sampling.MaxTokens, left), Seed = sampling.Seed,
+            MaxTokens = Math.Min(sampling.MaxTokens, left), Seed = sampling.Seed, TopLogprobs = sampling.TopLogprobs,
         };
         EngineResult result;
         try
@@ -79,9 +85,13 @@ public sealed class LocalChatTeacher(ServingEngine engine) : IChatTeacher
         {
             throw new TeacherFailedException(e.Message, 1);
         }
-        var choices = result.Choices.Select(c => new TeacherChoice(c.Text, c.FinishReason, c.Tokens.Length)).ToList();
+        var choices = result.Choices.Select(c => new TeacherChoice(c.Text, c.FinishReason, c.Tokens.Length, c.Logprobs?.Select(Named).ToList())).ToList();
         return new TeacherReply(choices, prompt.Length, choices.Sum(c => c.CompletionTokens), 1);
     }
+
+    // The engine's log-probabilities (its model's log-softmax) with tokens named by id, as a server asked for token ids names them.
+    private static ServedLogprob Named(TokenLogprob t) =>
+        new($"token_id:{t.Id}", null, t.Logprob, [.. t.Top.Select(a => new ServedLogprob($"token_id:{a.Id}", null, a.Logprob, []))]);
 
     /// <summary>Disposes the engine (and its model).</summary>
     public void Dispose() => engine.Dispose();

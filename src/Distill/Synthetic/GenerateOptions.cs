@@ -15,6 +15,27 @@ public sealed record GenerateOptions
     /// <summary>The remote model id; null asks the server's <c>/v1/models</c> and takes the first.</summary>
     public string? Model { get; init; }
 
+    /// <summary>
+    /// <c>--logprobs K</c>: also keep the teacher's top-K log-probabilities of every generated token (K ≤ 20) and write them as
+    /// a logit cache beside the output (<see cref="CachePath"/>), for <c>distill train --data</c> with KD.
+    /// </summary>
+    public int? Logprobs { get; init; }
+
+    /// <summary>With <see cref="Logprobs"/>: the (student's) folder whose tokenizer and chat template the cache is made with;
+    /// null uses the local teacher's.</summary>
+    public string? Tokenizer { get; init; }
+
+    /// <summary>With <see cref="Logprobs"/> and a server: ask it to name tokens by id (vLLM's and distill serve's
+    /// <c>return_tokens_as_token_ids</c>; OpenAI refuses it), for tokens whose text and bytes name no single token, such as
+    /// vocabulary padding a model may still put in its top-K.</summary>
+    public bool ServerTokenIds { get; init; }
+
+    /// <summary>The logit cache <see cref="Logprobs"/> writes: the output's name with ".cache".</summary>
+    public string CachePath => Path.ChangeExtension(Output, ".cache");
+
+    /// <summary>The side file of generated tokens and their top log-probabilities the cache is built from.</summary>
+    public string LogprobsPath => Path.ChangeExtension(Output, ".logprobs.jsonl");
+
     /// <summary>Prompts, JSONL: any conversation layout <c>distill train</c> reads, or <c>{"prompt": ...}</c>.</summary>
     public required string Prompts { get; init; }
 
@@ -88,6 +109,9 @@ public sealed record GenerateOptions
         if (TeacherUrl is not null && !(Uri.TryCreate(TeacherUrl, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"))
             throw new ArgumentException($"--teacher-url '{TeacherUrl}' must be an http(s) URL");
         if (N < 1) throw new ArgumentException($"--n {N} must be ≥ 1");
+        if (Logprobs is < 1 or > 20) throw new ArgumentException($"--logprobs {Logprobs} must be in [1, 20]: OpenAI returns at most 20 top log-probabilities per token (vLLM's default limit too)");
+        if (Logprobs is not null && Teacher is null && Tokenizer is null)
+            throw new ArgumentException("--logprobs with --teacher-url needs --tokenizer DIR: the (student's) folder whose tokenizer the server's tokens are mapped to");
         if (!(Temperature is >= 0 and <= 2)) throw new ArgumentException($"--gen-temperature {Temperature} must be in [0, 2]");
         if (!(TopP is > 0 and <= 1)) throw new ArgumentException($"--gen-top-p {TopP} must be in (0, 1]");
         if (MaxNewTokens < 1) throw new ArgumentException($"--max-new-tokens {MaxNewTokens} must be ≥ 1");

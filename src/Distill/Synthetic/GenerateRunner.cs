@@ -44,6 +44,7 @@ public static class GenerateRunner
     {
         options.Validate();
         using var output = GenerationOutput.Open(options.Output, options.FailedPath, options.RejectedPath);
+        using var cache = options.Logprobs is null ? null : GeneratedCache.Open(options);
         var accept = options.Accept is null ? null : new Regex(options.Accept);
         var skipped = prompts.Count(p => output.Done.Contains(p.Id));
         var failedEarlier = options.RetryFailed ? 0 : prompts.Count(p => output.FailedEarlier.ContainsKey(p.Id));
@@ -56,7 +57,7 @@ public static class GenerateRunner
             {
                 Interlocked.Increment(ref inFlight);
                 var sampling = new TeacherSampling(options.N, options.Temperature, options.TopP, options.MaxNewTokens,
-                    options.Seed is { } seed ? PromptSeed(seed, prompt.Id) : null);
+                    options.Seed is { } seed ? PromptSeed(seed, prompt.Id) : null, options.Logprobs);
                 try
                 {
                     var reply = await teacher.AnswerAsync(prompt.Messages, sampling, token);
@@ -64,6 +65,7 @@ public static class GenerateRunner
                     var refused = verdicts.Select((reason, i) => (i, reply.Choices[i].Content, reason)).Where(v => v.reason is not null).ToList();
                     var kept = verdicts.Count(v => v is null);
                     if (refused.Count > 0) output.AppendRejected(prompt.Id, refused.Select(r => (r.i, r.Content, r.reason!)).ToList(), allRejected: kept == 0);
+                    if (kept > 0) cache?.Append(prompt.Id, reply, verdicts, teacher.Name);
                     if (kept > 0) output.Append(Lines(prompt, reply, verdicts, teacher.Name, sampling));
                     Interlocked.Add(ref rejected, refused.Count);
                     Interlocked.Increment(ref done);
@@ -81,6 +83,7 @@ public static class GenerateRunner
                 progress?.Report(new GenerateProgress(Volatile.Read(ref done) + Volatile.Read(ref failed), todo.Count, Volatile.Read(ref inFlight),
                     (teacher as RemoteChatTeacher)?.Retries ?? 0, Interlocked.Read(ref tokens), clock.Elapsed));
             });
+        cache?.Build(teacher.Name);
         return new GenerateSummary(done, failed, skipped, failedEarlier, rejected, tokens, clock.Elapsed.TotalSeconds);
     }
 

@@ -99,17 +99,20 @@ public sealed class RemoteChatTeacher : IChatTeacher
             ["max_tokens"] = sampling.MaxTokens,
         };
         if (sampling.Seed is { } seed) body["seed"] = seed;
+        if (sampling.TopLogprobs is { } k) (body["logprobs"], body["top_logprobs"]) = (true, k);
+        if (sampling.TopLogprobs is not null && _options.ServerTokenIds) body["return_tokens_as_token_ids"] = true;
         var text = body.ToJsonString();
         HttpRequestMessage Request() => new(HttpMethod.Post, "chat/completions") { Content = new StringContent(text, Encoding.UTF8, "application/json") };
-        var (reply, attempts) = await SendWithRetries(_http, _options, Request, json => Parse(json, sampling.N), cancel, () => Interlocked.Increment(ref _retries));
-        return Parse(reply, sampling.N)! with { Attempts = attempts };
+        var (reply, attempts) = await SendWithRetries(_http, _options, Request, json => Parse(json, sampling.N, sampling.TopLogprobs is not null), cancel, () => Interlocked.Increment(ref _retries));
+        return Parse(reply, sampling.N, sampling.TopLogprobs is not null)! with { Attempts = attempts };
     }
 
     /// <summary>Closes the connection pool.</summary>
     public void Dispose() => _http.Dispose();
 
-    // A reply is well-formed when it has n choices, each with string content; else null (retried as malformed).
-    private static TeacherReply? Parse(JsonNode json, int n)
+    // A reply is well-formed when it has n choices, each with string content (and log-probabilities when asked for); else
+    // null (retried as malformed).
+    private static TeacherReply? Parse(JsonNode json, int n, bool logprobs)
     {
         if (json["choices"] is not JsonArray choices || choices.Count != n) return null;
         var list = new List<TeacherChoice>();
@@ -117,7 +120,9 @@ public sealed class RemoteChatTeacher : IChatTeacher
         {
             if (c?["message"]?["content"] is not JsonValue content || !content.TryGetValue<string>(out var textContent)) return null;
             var finish = c["finish_reason"] is JsonValue f && f.TryGetValue<string>(out var reason) ? reason : "unknown";
-            list.Add(new TeacherChoice(textContent, finish, null));
+            var tokens = logprobs ? Logprobs(c["logprobs"]?["content"]) : null;
+            if (logprobs && tokens is null) return null;
+            list.Add(new TeacherChoice(textContent, finish, null, tokens));
         }
         var usage = json["usage"];
         var prompt = usage?["prompt_tokens"] is JsonValue p && p.TryGetValue<int>(out var pt) ? pt : (int?)null;
@@ -125,6 +130,24 @@ public sealed class RemoteChatTeacher : IChatTeacher
         // Per-response counts are known only when there is one response; with n > 1 the server gives the total.
         if (n == 1 && completion is not null) list[0] = list[0] with { CompletionTokens = completion };
         return new TeacherReply(list, prompt, completion, 1);
+    }
+
+    // The chat API's logprobs.content: per token its text, bytes, log-probability and top_logprobs; null when malformed.
+    private static List<ServedLogprob>? Logprobs(JsonNode? content)
+    {
+        if (content is not JsonArray array) return null;
+        static ServedLogprob? Entry(JsonNode? e, bool withTop)
+        {
+            if (e?["token"] is not JsonValue t || !t.TryGetValue<string>(out var token) || e["logprob"] is not JsonValue l || !l.TryGetValue<double>(out var logprob))
+                return null;
+            var bytes = e["bytes"] is JsonArray b ? b.Select(x => (byte)x!.GetValue<int>()).ToArray() : null;
+            if (!withTop) return new ServedLogprob(token, bytes, logprob, []);
+            if (e["top_logprobs"] is not JsonArray tops) return null;
+            var top = tops.Select(x => Entry(x, false)).ToList();
+            return top.Any(x => x is null) ? null : new ServedLogprob(token, bytes, logprob, [.. top.Select(x => x!)]);
+        }
+        var entries = array.Select(e => Entry(e, true)).ToList();
+        return entries.Any(e => e is null) ? null : [.. entries.Select(e => e!)];
     }
 
     private static async Task<(JsonNode Json, int Attempts)> SendWithRetries(HttpClient http, GenerateOptions options,

@@ -6,8 +6,8 @@ namespace Distill.Teachers;
 /// <summary>
 /// A teacher the trainer can ask: for the supervised target rows of a packed micro-batch, what the teacher predicts
 /// there. Implementations: <see cref="CachedTeacher"/> (top-K rows of a logit cache, offline KD) and
-/// <see cref="ModelTeacher"/> (a live model: its full vocabulary projected chunk by chunk, or its top-K on the fly).
-/// A remote teacher behind an OpenAI-compatible server fits the same seam (top log-probabilities of given tokens).
+/// <see cref="ModelTeacher"/> (a live model: its full vocabulary projected chunk by chunk, or its top-K on the fly) and
+/// <see cref="RemoteTeacher"/> (a server's top log-probabilities of given tokens, or each target's log-probability).
 /// </summary>
 public interface ITeacher : IDisposable
 {

@@ -1,6 +1,5 @@
-using System.Text.Json.Nodes;
 using Distill.Losses;
-using Distill.Synthetic;
+using Distill.Text.Tokenization;
 using Distill.Training;
 using static TorchSharp.torch;
 
@@ -8,72 +7,75 @@ namespace Distill.Teachers;
 
 /// <summary>
 /// A teacher behind an OpenAI-compatible server (vLLM, SGLang, TGI, <c>distill serve</c>): for every example of a
-/// micro-batch it asks <c>POST /v1/completions</c> to score the example's token ids as given (<c>echo</c> with
-/// <c>logprobs</c> and <c>max_tokens: 0</c>), concurrently, with the retries of <see cref="RemoteChatTeacher"/>, and
-/// answers with the log-probability of each target token — what <c>sampled_rkl</c> needs, so on-policy distillation
-/// runs against a teacher whose weights are not here.
+/// micro-batch it has the server score the example's token ids as given (<see cref="ServedScorer"/>), concurrently, and
+/// answers either with its top-K rows (<c>teacher_top_k</c>, K ≤ 20: supervised KD with the top-K and tail-aware losses,
+/// rows made by <see cref="ServedRows"/> exactly as a logit cache stores them) or with the log-probability of each target
+/// token (what <c>sampled_rkl</c> needs) — so KD runs against a teacher whose weights are not here.
 /// </summary>
 public sealed class RemoteTeacher : ITeacher
 {
-    private readonly RemoteChatTeacher _server;
+    /// <summary>The most top log-probabilities OpenAI returns, and vLLM's default <c>--max-logprobs</c>.</summary>
+    public const int MaxTopK = 20;
 
-    private RemoteTeacher(RemoteChatTeacher server, string url)
+    private readonly ServedScorer _scorer;
+
+    private RemoteTeacher(ServedScorer scorer, int? topK)
     {
-        _server = server;
-        Name = $"{url} ({server.Name})";
+        _scorer = scorer;
+        TopK = topK;
     }
 
     /// <summary>Connects to <paramref name="url"/>; <paramref name="model"/> null asks /v1/models for it.</summary>
-    /// <exception cref="InvalidDataException">The server cannot be reached or lists no model.</exception>
-    public static RemoteTeacher Connect(string url, string? model, string apiKeyEnv = "OPENAI_API_KEY") =>
-        new(RemoteChatTeacher.ConnectAsync(new GenerateOptions { TeacherUrl = url, Model = model, ApiKeyEnv = apiKeyEnv, Prompts = "", Output = "" },
-            CancellationToken.None).GetAwaiter().GetResult(), url);
+    /// <param name="url">The server.</param>
+    /// <param name="model">The model to ask for, or null.</param>
+    /// <param name="topK">Answer with top-K rows (1 to <see cref="MaxTopK"/>); null answers with the targets' log-probabilities.</param>
+    /// <param name="student">The student's tokenizer, which the server's tokens are mapped to.</param>
+    /// <param name="vocabSize">The student's vocabulary size.</param>
+    /// <param name="apiKeyEnv">The environment variable holding the API key.</param>
+    /// <exception cref="InvalidDataException">K out of range, or the server cannot be reached or lists no model.</exception>
+    public static RemoteTeacher Connect(string url, string? model, int? topK, HfTokenizer student, int vocabSize, string apiKeyEnv = "OPENAI_API_KEY")
+    {
+        CheckTopK(topK);
+        return new RemoteTeacher(ServedScorer.Connect(url, model, student, vocabSize, maxConcurrency: 64, apiKeyEnv), topK);
+    }
+
+    /// <summary>Refuses a K a server cannot give.</summary>
+    /// <exception cref="InvalidDataException">K outside [1, <see cref="MaxTopK"/>].</exception>
+    public static void CheckTopK(int? topK)
+    {
+        if (topK is < 1 or > MaxTopK)
+            throw new InvalidDataException($"teacher_top_k = {topK} with a served teacher must be in [1, {MaxTopK}]: OpenAI returns at most {MaxTopK} " +
+                "top log-probabilities per token and vLLM's default --max-logprobs is 20");
+    }
+
+    /// <summary>K, or null when the teacher answers with the targets' log-probabilities only.</summary>
+    public int? TopK { get; }
 
     /// <inheritdoc />
-    public string Name { get; }
+    public string Name => _scorer.Name;
 
     /// <inheritdoc />
     /// <exception cref="InvalidDataException">
-    /// The server failed, cannot score given text, or scored another number of tokens than it was given (its
-    /// tokenization is not the student's).
+    /// The server failed, cannot score given text, or tokenizes otherwise than the student (names the position and token).
     /// </exception>
     public TeacherSignal Signal(MicroBatch batch)
     {
-        var scored = Task.WhenAll(batch.Examples.Select(e => Score(e.InputIds))).GetAwaiter().GetResult();
-        var rows = new List<float>();
-        for (var b = 0; b < batch.Examples.Count; b++)
+        var k = TopK ?? 0;
+        var scored = Task.WhenAll(batch.Examples.Select(e => _scorer.ScoreAsync(e.InputIds, k))).GetAwaiter().GetResult();
+        var device = batch.Labels.device;
+        if (k == 0)
         {
-            var e = batch.Examples[b];
-            for (var j = 1; j < e.InputIds.Length; j++)
-                if (e.LossMask[j] != 0) rows.Add(scored[b][j]);
+            var labels = batch.Examples.SelectMany((e, b) => Enumerable.Range(1, e.InputIds.Length - 1).Where(j => e.LossMask[j] != 0)
+                .Select(j => scored[b].LabelLogProbs[j]));
+            return TeacherSignal.LabelLogProbs(tensor(labels.ToArray(), device: device));
         }
-        return TeacherSignal.LabelLogProbs(tensor(rows.ToArray(), device: batch.Labels.device));
-    }
-
-    // The log-probability of every given token (index 0, which nothing predicts, is NaN).
-    private async Task<float[]> Score(int[] ids)
-    {
-        var body = new JsonObject
-        {
-            ["prompt"] = new JsonArray([.. ids.Select(i => (JsonNode)i)]), ["max_tokens"] = 0, ["echo"] = true, ["logprobs"] = 1, ["temperature"] = 0,
-        };
-        JsonNode answer;
-        try
-        {
-            answer = await _server.PostAsync("completions", body, CancellationToken.None);
-        }
-        catch (TeacherFailedException e)
-        {
-            throw new InvalidDataException($"{Name}: scoring {ids.Length} given tokens failed: {e.Message}; the teacher must accept " +
-                "token ids as the prompt with echo and logprobs on /v1/completions (vLLM and distill serve do)", e);
-        }
-        if (answer["choices"]?[0]?["logprobs"]?["token_logprobs"] is not JsonArray logprobs)
-            throw new InvalidDataException($"{Name}: /v1/completions answered without logprobs.token_logprobs; it cannot score given text");
-        if (logprobs.Count != ids.Length)
-            throw new InvalidDataException($"{Name}: scored {logprobs.Count} tokens for the {ids.Length} it was given; the server's tokenization is not the student's");
-        return [.. logprobs.Select(l => l is null ? float.NaN : (float)l.GetValue<double>())];
+        // Rows in the order of MicroBatch.HiddenRows: examples in order, targets in order, as a cache stores them.
+        var rows = batch.Examples.Select((e, b) => ServedRows.Example(e.InputIds, e.LossMask, scored[b], k, Name)).ToArray();
+        var n = rows.Sum(r => r.LogSumExp.Length);
+        return TeacherSignal.TopK(tensor(rows.SelectMany(r => r.TopKIds).Select(i => (long)i).ToArray(), [n, k], device: device),
+            tensor(rows.SelectMany(r => r.TopKLogits).ToArray(), [n, k], device: device), tensor(rows.SelectMany(r => r.LogSumExp).ToArray(), device: device));
     }
 
     /// <summary>Closes the connection.</summary>
-    public void Dispose() => _server.Dispose();
+    public void Dispose() => _scorer.Dispose();
 }

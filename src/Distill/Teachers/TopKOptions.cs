@@ -7,8 +7,24 @@ namespace Distill.Teachers;
 /// <summary>Settings of one <c>distill topk</c> run (<see cref="TopKRunner.Run"/>).</summary>
 public sealed record TopKOptions
 {
-    /// <summary>Hugging Face folder of the teacher (config.json, safetensors, tokenizer files).</summary>
-    public required string Teacher { get; init; }
+    /// <summary>Hugging Face folder of the teacher (config.json, safetensors, tokenizer files); null with <see cref="TeacherUrl"/>.</summary>
+    public string? Teacher { get; init; }
+
+    /// <summary>An OpenAI-compatible server as the teacher (black-box: its top log-probabilities, K ≤ 20); null with <see cref="Teacher"/>.</summary>
+    public string? TeacherUrl { get; init; }
+
+    /// <summary>The model to ask <see cref="TeacherUrl"/> for; null takes the first of its /v1/models.</summary>
+    public string? TeacherModel { get; init; }
+
+    /// <summary>With <see cref="TeacherUrl"/>: the folder whose tokenizer and chat template tokenize the data (the student's), and
+    /// whose ids the server's tokens are mapped to.</summary>
+    public string? Tokenizer { get; init; }
+
+    /// <summary>With <see cref="TeacherUrl"/>: requests in flight at most.</summary>
+    public int Concurrency { get; init; } = 16;
+
+    /// <summary>The folder that tokenizes the data: the teacher's, or <see cref="Tokenizer"/> for a served teacher.</summary>
+    public string TokenizerFolder => Teacher ?? Tokenizer!;
 
     /// <summary>The conversations, JSONL.</summary>
     public required string Data { get; init; }
@@ -65,7 +81,14 @@ public sealed record TopKOptions
     /// <summary>Throws <see cref="ArgumentException"/> naming the first bad setting.</summary>
     public void Validate()
     {
+        if ((Teacher is null) == (TeacherUrl is null)) throw new ArgumentException("give one teacher: a model folder (--teacher) or a server (--teacher-url)");
+        if (TeacherUrl is not null && Tokenizer is null)
+            throw new ArgumentException("a served teacher needs --tokenizer: the (student's) folder whose tokenizer tokenizes the data");
         if (TopK < 1) throw new ArgumentException($"top_k must be ≥ 1, got {TopK}");
+        if (TeacherUrl is not null && TopK > RemoteTeacher.MaxTopK)
+            throw new ArgumentException($"top_k = {TopK} with a served teacher must be at most {RemoteTeacher.MaxTopK}: OpenAI returns at most {RemoteTeacher.MaxTopK} " +
+                "top log-probabilities per token and vLLM's default --max-logprobs is 20");
+        if (Concurrency < 1) throw new ArgumentException($"concurrency must be ≥ 1, got {Concurrency}");
         if (MaxSeqLen is < 2) throw new ArgumentException($"max_seq_len must be ≥ 2 (one context token and one target), got {MaxSeqLen}");
         if (ComputeDType is not (torch.ScalarType.Float32 or torch.ScalarType.BFloat16))
             throw new ArgumentException($"compute dtype must be fp32 or bf16, got {ComputeDType}");

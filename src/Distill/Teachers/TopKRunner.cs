@@ -11,6 +11,9 @@ namespace Distill.Teachers;
 /// slice that finds every part complete merges them. Rerunning the same run resumes after its complete shards and
 /// ends with the same bytes as an uninterrupted run, because batches are planned inside fixed windows of the global
 /// example index (<see cref="TopKOptions.WindowExamples"/>), not from where a run happened to start.
+/// <para>With <see cref="TopKOptions.TeacherUrl"/> the teacher is a server (black-box): each batch's examples are scored
+/// concurrently by <see cref="ServedScorer"/> and stored by <see cref="ServedRows"/>; the data is tokenized with
+/// <see cref="TopKOptions.Tokenizer"/>'s tokenizer, and the manifest names the server, the model and the request.</para>
 /// </summary>
 public static class TopKRunner
 {
@@ -38,19 +41,23 @@ public static class TopKRunner
     private static TopKResult RunIn(TopKOptions options, IProgress<TopKProgress>? progress, CancellationToken cancel)
     {
         var slice = options.Slice ?? CacheSlice.Whole;
-        var maxSeqLen = ContextLength.Resolve(options.MaxSeqLen, options.Teacher);
-        var chat = ChatTokenizer.Load(options.Teacher, options.ChatFormat, new ExampleOptions(options.Supervise, maxSeqLen));
-        var teacher = TeacherFingerprints.Compute(options.Teacher);
+        var folder = options.TokenizerFolder;
+        var maxSeqLen = ContextLength.Resolve(options.MaxSeqLen, folder);
+        var chat = ChatTokenizer.Load(folder, options.ChatFormat, new ExampleOptions(options.Supervise, maxSeqLen));
+        var vocab = options.TeacherUrl is null ? 0 : ServedTokenMap.VocabOf(folder, chat.Tokenizer);
+        using var served = options.TeacherUrl is { } url ? ServedScorer.Connect(url, options.TeacherModel, chat.Tokenizer, vocab, options.Concurrency) : null;
+        var teacher = served is null ? TeacherFingerprints.Compute(options.Teacher!)
+            : TeacherFingerprint.Served(served.Url, served.Model, vocab, "/v1/completions", ServedScorer.Parameters(options.TopK).ToJsonString());
         var data = DataSource.Of(Path.GetFullPath(options.Data));
         var skipped = new List<BadLine>();
         var (lengths, lines, truncated) = Survey(options, chat, teacher.VocabSize, skipped, cancel);
         if (lengths.Count == 0)
             throw new InvalidDataException($"{options.Data}: no usable conversation" + (skipped.Count > 0 ? $"; {BadLine.Summary(skipped)}" : ""));
         var settings = CacheManifest.Create(teacher, chat.Tokenizer.Fingerprint, chat.Template.Source, data, options.TopK,
-            options.LogitDType, options.MaxSeqLen ?? lengths.Max(), lengths.Count, ComputeDTypes.Name(options.ComputeDType), options.BatchTokens);
+            options.LogitDType, options.MaxSeqLen ?? lengths.Max(), lengths.Count, served is null ? ComputeDTypes.Name(options.ComputeDType) : null, options.BatchTokens);
         var writer = LogitCacheWriter.Open(options.Output, settings, options.Writer, slice);
         var resumed = writer.NextExample - writer.FirstExample;
-        var computed = writer.NextExample < writer.EndExample ? Compute(options, chat, writer, lengths, lines, progress, cancel) : 0;
+        var computed = writer.NextExample < writer.EndExample ? Compute(options, chat, writer, lengths, lines, served, progress, cancel) : 0;
         var manifest = writer.Complete();
         if (slice == CacheSlice.Whole) return new TopKResult(manifest, true, computed, resumed, skipped, null, truncated, maxSeqLen);
         var (merged, note) = TryMerge(options.Output, slice.Count);
@@ -98,10 +105,13 @@ public static class TopKRunner
     }
 
     private static long Compute(TopKOptions options, ChatTokenizer chat, LogitCacheWriter writer, List<int> lengths, List<int> lines,
-        IProgress<TopKProgress>? progress, CancellationToken cancel)
+        ServedScorer? served, IProgress<TopKProgress>? progress, CancellationToken cancel)
     {
-        using var model = HfModelFolder.Load(options.Teacher, Devices.Parse(options.Device), options.ComputeDType);
-        var teacher = new TopKTeacher(model, options.TopK, options.ChunkElements);
+        using var model = served is null ? HfModelFolder.Load(options.Teacher!, Devices.Parse(options.Device), options.ComputeDType) : null;
+        Func<IReadOnlyList<TokenizedExample>, CacheExample[]> teacher = model is not null
+            ? new TopKTeacher(model, options.TopK, options.ChunkElements).ComputeBatch
+            : batch => Task.WhenAll(batch.Select(async e => ServedRows.Example(e.InputIds, e.LossMask,
+                await served!.ScoreAsync(e.InputIds, options.TopK, cancel), options.TopK, served.Name))).GetAwaiter().GetResult();
         var tracker = new TopKProgressTracker(writer, lengths, progress);
         var windowSize = options.WindowExamples;
         var start = writer.NextExample / windowSize * windowSize; // the slice starts on a grid line, a multiple of the window
@@ -125,14 +135,14 @@ public static class TopKRunner
 
     // Computes a whole window (examples a resumed run already wrote included, so batches match the first run's) and
     // writes the examples the writer still expects, in order.
-    private static long RunWindow(TopKTeacher teacher, long batchTokens, LogitCacheWriter writer, long first,
+    private static long RunWindow(Func<IReadOnlyList<TokenizedExample>, CacheExample[]> teacher, long batchTokens, LogitCacheWriter writer, long first,
         List<TokenizedExample> window, TopKProgressTracker tracker, CancellationToken cancel)
     {
         var results = new CacheExample[window.Count];
         foreach (var batch in LengthBatches.Plan(window.Select(e => e.InputIds.Length).ToArray(), batchTokens))
         {
             cancel.ThrowIfCancellationRequested();
-            var computed = teacher.ComputeBatch(batch.Select(i => window[i]).ToArray());
+            var computed = teacher(batch.Select(i => window[i]).ToArray());
             for (var b = 0; b < batch.Length; b++) results[batch[b]] = computed[b];
             tracker.Computed(batch.Sum(i => (long)window[i].InputIds.Length));
         }

@@ -1,4 +1,5 @@
 using Distill.Losses;
+using Distill.Teachers;
 
 namespace Distill.Training;
 
@@ -34,10 +35,13 @@ public sealed record TrainConfig(ModelOptions Model, DataOptions Data, KdObjecti
         _ = Model.TeacherComputeDType;
         if (Model.Teacher is not null && string.IsNullOrWhiteSpace(Model.Teacher)) Fail("model.teacher", "''", "must name the teacher's Hugging Face folder (or be null)");
         if (Model.TeacherTopK is < 1) Fail("model.teacher_top_k", Model.TeacherTopK, "must be >= 1 (or null for the full vocabulary)");
-        if (Model.TeacherTopK is not null && Model.Teacher is null) Fail("model.teacher_top_k", Model.TeacherTopK, "needs a live teacher (model.teacher)");
+        if (Model.TeacherTopK is not null && !Model.HasLiveTeacher) Fail("model.teacher_top_k", Model.TeacherTopK, "needs a live teacher (model.teacher or model.teacher_url)");
+        if (Model.TeacherUrl is not null && Model.TeacherTopK is > RemoteTeacher.MaxTopK)
+            Fail("model.teacher_top_k", Model.TeacherTopK, $"must be at most {RemoteTeacher.MaxTopK} with a served teacher (OpenAI returns at most {RemoteTeacher.MaxTopK} top log-probabilities; vLLM's default --max-logprobs is 20)");
         if (Model.TeacherUrl is not null && Model.Teacher is not null) Fail("model.teacher_url", Model.TeacherUrl, $"and model.teacher = {Model.Teacher} were both given; choose one teacher");
-        if (Model.TeacherUrl is not null && Objective.KdWeight > 0 && Objective.Kind != KdLossKind.SampledRkl)
-            Fail("model.teacher_url", Model.TeacherUrl, $"can only teach with kd_loss = sampled_rkl (a server scores given tokens; it returns no full distribution), not {KdObjective.Name(Objective.Kind)}");
+        if (Model.TeacherUrl is not null && Model.TeacherTopK is null && Objective.KdWeight > 0 && Objective.Kind != KdLossKind.SampledRkl)
+            Fail("model.teacher_url", Model.TeacherUrl, $"returns no full distribution: teach with kd_loss = sampled_rkl, or give teacher_top_k (≤ {RemoteTeacher.MaxTopK}) for " +
+                $"{KdObjective.Name(Objective.Kind)} over the server's top log-probabilities");
         if (Data.TopK is < 1) Fail("data.top_k", Data.TopK, "must be >= 1 (or null for the cache's K)");
         ValidateTrainer(Trainer);
         ValidateOptimizer(Optimizer, Trainer.Steps);

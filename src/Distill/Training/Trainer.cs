@@ -114,7 +114,7 @@ public static class Trainer
             throw new InvalidDataException($"train config: data.val_data = {val.Name} has no teacher logits but kd_weight > 0; give a logit cache for validation");
         if (train is CacheExampleSource a && val is CacheExampleSource b)
         {
-            if (a.Manifest.Teacher != b.Manifest.Teacher)
+            if (a.Manifest.Teacher.Identity != b.Manifest.Teacher.Identity)
                 throw new InvalidDataException($"{b.Name}: key 'teacher' differs from {a.Name}'s; validation must use the same teacher's logits");
             if (a.Manifest.TokenizerFingerprint != b.Manifest.TokenizerFingerprint)
                 throw new InvalidDataException($"{b.Name}: key 'tokenizer_fingerprint' differs from {a.Name}'s; the two caches were tokenized differently");

@@ -61,7 +61,9 @@ public sealed class TrainingTeachers : IDisposable
     {
         if (config.Model.TeacherUrl is { } url)
         {
-            var served = RemoteTeacher.Connect(url, config.Model.TeacherModel);
+            var student = LlamaConfig.Load(Path.Combine(config.Model.Student, HfModelFolder.ConfigFile));
+            var served = RemoteTeacher.Connect(url, config.Model.TeacherModel, config.Model.TeacherTopK,
+                Text.Tokenization.HfTokenizer.Load(config.Model.Student), student.VocabSize);
             return new TrainingTeachers(served, val is null ? null : served);
         }
         if (config.Model.Teacher is { } dir)
