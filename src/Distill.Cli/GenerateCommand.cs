@@ -42,8 +42,10 @@ public static class GenerateCommand
         };
         var selfInstruct = new Option<FileInfo?>("--self-instruct") { Description = "Instead of --prompts: grow --num instructions from these seed tasks (JSONL) as self-instruct/Alpaca did, then answer them" };
         var num = new Option<int?>("--num") { Description = "With --self-instruct: instructions to grow" };
+        var header = new Option<string?>("--instruction-header") { Description = "With --self-instruct: the request's text before the numbered examples (say what tasks you want; \"\" for the list alone)" };
         command.Options.Add(selfInstruct);
         command.Options.Add(num);
+        command.Options.Add(header);
         command.SetAction((result, cancel) => Task.FromResult(CliErrors.Run(result, "distill generate", () =>
         {
             var options = new GenerateOptions
@@ -75,7 +77,7 @@ public static class GenerateCommand
             try
             {
                 summary = result.GetValue(selfInstruct) is { } seeds
-                    ? SelfInstruct(options, seeds, result.GetValue(num), result.GetValue(prompts), writer, cancel)
+                    ? SelfInstruct(options, seeds, result.GetValue(num), result.GetValue(header), result.GetValue(prompts), writer, cancel)
                     : result.GetValue(prompts) is null ? throw new ArgumentException("give --prompts F.jsonl, or --self-instruct SEEDS.jsonl --num N")
                     : GenerateRunner.RunAsync(options, new PlainProgress(writer), cancel).GetAwaiter().GetResult();
             }
@@ -93,10 +95,11 @@ public static class GenerateCommand
         return command;
     }
 
-    private static GenerateSummary SelfInstruct(GenerateOptions options, FileInfo seeds, int? num, FileInfo? prompts, TextWriter writer, CancellationToken cancel)
+    private static GenerateSummary SelfInstruct(GenerateOptions options, FileInfo seeds, int? num, string? header, FileInfo? prompts, TextWriter writer, CancellationToken cancel)
     {
         if (prompts is not null) throw new ArgumentException("give one of --prompts and --self-instruct (self-instruct answers the instructions it grows)");
         var selfInstruct = new SelfInstructOptions { Seeds = seeds.FullName, Num = num ?? throw new ArgumentException("--self-instruct needs --num N, the instructions to grow") };
+        if (header is not null) selfInstruct = selfInstruct with { Header = header };
         var s = SelfInstructRunner.RunAsync(options, selfInstruct, new PlainProgress(writer), cancel).GetAwaiter().GetResult();
         var failed = s.FailedRequests > 0 ? $", {s.FailedRequests} requests the teacher could not answer" : "";
         var shortOf = s.Instructions < selfInstruct.Num ? $"; stopped at the limit of {selfInstruct.RequestLimit} requests, short of --num {selfInstruct.Num}" : "";

@@ -15,6 +15,14 @@ public sealed record SelfInstructOptions
     /// <summary>New instructions to grow (the pool then holds the seeds and these).</summary>
     public required int Num { get; init; }
 
+    /// <summary>What the teacher is asked before the numbered list of examples, which ends with the next number left open.</summary>
+    public const string DefaultHeader =
+        "Here are some tasks, one per line. Continue the numbered list with new tasks in the same style: each one different "
+        + "from all of those above in what it asks and how it is worded, one per line.";
+
+    /// <summary>The request's text before the numbered examples (empty: the list alone); e.g. the domain and format of the tasks wanted.</summary>
+    public string Header { get; init; } = DefaultHeader;
+
     /// <summary>Examples per few-shot prompt drawn from the seed tasks.</summary>
     public int FromSeeds { get; init; } = 6;
 

@@ -29,11 +29,6 @@ public sealed record SelfInstructSummary(int Requests, int RequestsTotal, int Ac
 /// </summary>
 public static class SelfInstructRunner
 {
-    /// <summary>What the teacher is asked before the numbered list; the list ends with the next number, left open.</summary>
-    public const string DefaultHeader =
-        "Here are some tasks, one per line. Continue the numbered list with new tasks in the same style: each one different "
-        + "from all of those above in what it asks and how it is worded, one per line.";
-
     /// <summary>Runs with the teacher <paramref name="options"/> names.</summary>
     public static async Task<SelfInstructSummary> RunAsync(GenerateOptions options, SelfInstructOptions selfInstruct, IProgress<GenerateProgress>? progress,
         CancellationToken cancel)
@@ -48,7 +43,7 @@ public static class SelfInstructRunner
 
     /// <summary>Runs with a given teacher (tests, or callers with a teacher of their own).</summary>
     public static async Task<SelfInstructSummary> RunAsync(GenerateOptions options, SelfInstructOptions selfInstruct, IChatTeacher teacher,
-        IProgress<GenerateProgress>? progress, CancellationToken cancel, string header = DefaultHeader)
+        IProgress<GenerateProgress>? progress, CancellationToken cancel)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(selfInstruct);
@@ -65,7 +60,7 @@ public static class SelfInstructRunner
             {
                 var round = Enumerable.Range(log.Requests, Math.Min(options.Concurrency, selfInstruct.RequestLimit - log.Requests)).ToList();
                 var visible = pool.Generated.Count; // requests of one round see the same pool, whatever finishes first
-                var replies = await Task.WhenAll(round.Select(j => Ask(options, selfInstruct, header, teacher, pool, visible, j, cancel)));
+                var replies = await Task.WhenAll(round.Select(j => Ask(options, selfInstruct, teacher, pool, visible, j, cancel)));
                 if (replies.All(r => r.Failure is not null))
                     throw new InvalidDataException($"self-instruct: every request of the round from request {round[0]} failed, e.g.: {replies[0].Failure}; rerun to try again");
                 var (keep, drop) = (new List<JsonObject>(), new List<JsonObject>());
@@ -87,7 +82,7 @@ public static class SelfInstructRunner
     /// drawn without replacement and shuffled by SplitMix64 from the run's seed and the request number.
     /// </summary>
     public static (string Prompt, List<InstructionTask> Examples) FewShot(InstructionPool pool, SelfInstructOptions selfInstruct, long? seed, int request,
-        int visible, string header = DefaultHeader)
+        int visible)
     {
         ArgumentNullException.ThrowIfNull(pool);
         ArgumentNullException.ThrowIfNull(selfInstruct);
@@ -95,7 +90,7 @@ public static class SelfInstructRunner
         var examples = Draw(pool.Seeds, selfInstruct.FromSeeds, ref state);
         examples.AddRange(Draw(pool.Generated.Take(visible).ToList(), selfInstruct.FromGenerated, ref state));
         examples = Draw(examples, examples.Count, ref state);
-        var text = new StringBuilder(header.Length > 0 ? header + "\n\n" : "");
+        var text = new StringBuilder(selfInstruct.Header.Length > 0 ? selfInstruct.Header + "\n\n" : "");
         for (var i = 0; i < examples.Count; i++) text.Append(CultureInfo.InvariantCulture, $"{i + 1}. {examples[i].Text}\n");
         text.Append(CultureInfo.InvariantCulture, $"{examples.Count + 1}.");
         return (text.ToString(), examples);
@@ -103,10 +98,10 @@ public static class SelfInstructRunner
 
     private sealed record Reply(int Request, List<InstructionTask> Examples, string? Text, string? Failure);
 
-    private static async Task<Reply> Ask(GenerateOptions o, SelfInstructOptions si, string header, IChatTeacher teacher, InstructionPool pool, int visible,
+    private static async Task<Reply> Ask(GenerateOptions o, SelfInstructOptions si, IChatTeacher teacher, InstructionPool pool, int visible,
         int request, CancellationToken cancel)
     {
-        var (prompt, examples) = FewShot(pool, si, o.Seed, request, visible, header);
+        var (prompt, examples) = FewShot(pool, si, o.Seed, request, visible);
         var sampling = new TeacherSampling(1, o.Temperature, o.TopP, o.MaxNewTokens, o.Seed is { } s ? GenerateRunner.PromptSeed(s, $"self-instruct-{request}") : null);
         try
         {

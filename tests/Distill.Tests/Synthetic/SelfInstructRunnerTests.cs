@@ -33,7 +33,7 @@ public sealed class SelfInstructRunnerTests : IDisposable
             cancel.ThrowIfCancellationRequested();
             var prompt = messages[^1].Content;
             string text;
-            if (!prompt.StartsWith(SelfInstructRunner.DefaultHeader, StringComparison.Ordinal)) text = "Answer to " + prompt;
+            if (!prompt.StartsWith(SelfInstructOptions.DefaultHeader, StringComparison.Ordinal)) text = "Answer to " + prompt;
             else
             {
                 var seed = (ulong)sampling.Seed!.Value;
@@ -148,7 +148,7 @@ public sealed class SelfInstructRunnerTests : IDisposable
         Assert.Equal(["g0", "g1"], examples.Where(e => e.Id.StartsWith('g')).Select(e => e.Id).Order());
         Assert.Equal(8, examples.Distinct().Count());
         var lines = prompt.Split('\n');
-        Assert.Equal(SelfInstructRunner.DefaultHeader, lines[0]);
+        Assert.Equal(SelfInstructOptions.DefaultHeader, lines[0]);
         Assert.Equal(examples.Select((e, i) => $"{i + 1}. {e.Text}"), lines[2..10]);
         Assert.Equal("9.", lines[^1]);
         Assert.Equal(prompt, SelfInstructRunner.FewShot(pool, si, 3, 17, visible: 2).Prompt);
