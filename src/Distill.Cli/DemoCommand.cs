@@ -39,6 +39,11 @@ internal static class DemoCommand
         command.Options.Add(sample);
         command.Options.Add(steps);
         command.Options.Add(online);
+        var sdg = new Option<bool>("--sdg")
+        {
+            Description = "instead of the offline demo, KD through generated data: SFT on the teacher's answers (greedy, and 4 sampled) to the training prompts vs SFT on the references vs KD+SFT, at equal steps",
+        };
+        command.Options.Add(sdg);
         command.Options.Add(seeds);
         command.Options.Add(sweep);
         command.Options.Add(lrs);
@@ -98,6 +103,14 @@ internal static class DemoCommand
                 output.WriteLine();
                 output.Write(OnlineDemo.Report(options, onlineRuns));
                 output.WriteLine($"report: {Path.Combine(options.Out, OnlineDemo.ReportFile)}");
+                return 0;
+            }
+            if (parse.GetValue(sdg))
+            {
+                var sdgResult = SdgDemo.Run(options, output);
+                output.WriteLine();
+                output.Write(SdgDemo.Report(options, sdgResult.Runs, sdgResult.Sets));
+                output.WriteLine($"report: {Path.Combine(options.Out, SdgDemo.ReportFile)}");
                 return 0;
             }
             var runs = Demo.Run(options, output);
