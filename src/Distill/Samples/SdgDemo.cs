@@ -17,16 +17,17 @@ namespace Distill.Samples;
 /// demo's two baselines. The sample's teacher answers the student's training prompts through <c>distill generate</c>'s
 /// local path (the serving engine over the one Sampler): once greedily (its single best answer per prompt) and once
 /// sampled at temperature 1, <see cref="SampledAnswers"/> answers per prompt (its distribution, as sequence-level KD
-/// takes it). Then per seed, from one shared initialisation and data order, four students train for S steps: SFT on the
-/// reference answers, offline KD+SFT on the teacher's top-K over the reference answers (the demo's objective and lr), and
-/// SFT on each set of the teacher's answers (the SFT lr). All are scored alike: the trainer's held-out cross-entropy and
+/// takes it); a third set keeps only the sampled answers whose final answer is the reference's (rejection sampling
+/// against the ground truth, as math KD-SDG pipelines filter). Then per seed, from one shared initialisation and data
+/// order, five students train for S steps: SFT on the reference answers, offline KD+SFT on the teacher's top-K over the
+/// reference answers (the demo's objective and lr), and SFT on each set of the teacher's answers (the SFT lr). All are scored alike: the trainer's held-out cross-entropy and
 /// token accuracy on the reference answers of data/heldout.jsonl and greedy held-out answer accuracy. Sizes, steps, batch,
 /// learning rates and K come from <see cref="DemoOptions"/>, as for <see cref="Demo"/>.
 /// </summary>
 public static class SdgDemo
 {
     /// <summary>The run names, in table order.</summary>
-    public const string Sft = "sft", KdSft = "kd+sft", SdgGreedy = "kd-sdg greedy", SdgSampled = "kd-sdg sampled";
+    public const string Sft = "sft", KdSft = "kd+sft", SdgGreedy = "kd-sdg greedy", SdgSampled = "kd-sdg sampled", SdgRight = "kd-sdg sampled right";
 
     /// <summary>The report's file name in the output folder.</summary>
     public const string ReportFile = "report-sdg.md";
@@ -43,7 +44,7 @@ public static class SdgDemo
 
     /// <summary>What a run measured.</summary>
     /// <param name="Runs">The teacher's row, then every student run.</param>
-    /// <param name="Sets">The two generated sets.</param>
+    /// <param name="Sets">The generated sets: greedy, sampled, and the sampled answers that are right.</param>
     public sealed record Result(IReadOnlyList<DemoRun> Runs, IReadOnlyList<GeneratedSet> Sets);
 
     /// <summary>Runs the comparison and writes <see cref="ReportFile"/> into the output folder.</summary>
@@ -57,7 +58,8 @@ public static class SdgDemo
         var (train, heldOut) = (Demo.Subset(options, "train.jsonl", options.TrainLimit), Demo.Subset(options, "heldout.jsonl", options.HeldOutLimit));
         var chat = ChatTokenizer.Load(teacher);
         var questions = ConversationReader.Open(heldOut).Read().ToList();
-        var sets = new[] { Generate(options, teacher, train, root, SdgGreedy, 1, 0), Generate(options, teacher, train, root, SdgSampled, SampledAnswers, 1) };
+        var sampled = Generate(options, teacher, train, root, SdgSampled, SampledAnswers, 1);
+        var sets = new[] { Generate(options, teacher, train, root, SdgGreedy, 1, 0), sampled, KeepRight(sampled, train, SdgRight) };
         foreach (var set in sets)
             log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{clock.Elapsed:m\\:ss} {set.Name}: the teacher wrote {set.Answers} answers to the training prompts, {set.Right:P1} with the reference's final answer"));
         string cache = TopK(options, teacher, train, Path.Combine(root, "cache")), heldOutCache = TopK(options, teacher, heldOut, Path.Combine(root, "heldout-cache"));
@@ -74,6 +76,7 @@ public static class SdgDemo
                          (KdSft, cache, heldOutCache, options.Kd, options.KdLr),
                          (SdgGreedy, sets[0].Path, heldOut, KdObjective.SftOnly, options.SftLr),
                          (SdgSampled, sets[1].Path, heldOut, KdObjective.SftOnly, options.SftLr),
+                         (SdgRight, sets[2].Path, heldOut, KdObjective.SftOnly, options.SftLr),
                      })
             {
                 var dir = Path.Combine(root, $"seed{seed}", string.Concat(name.Select(c => char.IsLetterOrDigit(c) ? c : '_')));
@@ -134,7 +137,7 @@ public static class SdgDemo
             return $"{word} {otherName}'s {On(b, format)}";
         }
         var sentences = new List<string>();
-        foreach (var sdg in new[] { SdgGreedy, SdgSampled }.Where(n => runs.Any(r => r.Name == n)))
+        foreach (var sdg in new[] { SdgGreedy, SdgSampled, SdgRight }.Where(n => runs.Any(r => r.Name == n)))
         {
             sentences.Add($"{sdg}: held-out answer accuracy {On(Stats(sdg, r => 100 * r.AnswerAccuracy), "F2")} %, "
                 + $"{Against(sdg, Sft, "SFT", r => 100 * r.AnswerAccuracy, true, "F2")} % and {Against(sdg, KdSft, "KD+SFT", r => 100 * r.AnswerAccuracy, true, "F2")} %; "
@@ -156,12 +159,28 @@ public static class SdgDemo
         };
         var summary = GenerateRunner.RunAsync(options, null, default).GetAwaiter().GetResult();
         if (summary.Failed > 0) throw new InvalidDataException($"{options.FailedPath}: the sample's teacher failed {summary.Failed} training prompts");
-        // Score each answer against its prompt's reference: prompts and conversations are both in file order.
+        var scored = Score(train, output);
+        return new GeneratedSet(name, output, scored.Count, scored.Count == 0 ? 0 : (double)scored.Count(a => a.Right) / scored.Count);
+    }
+
+    // The lines of a generated set whose final answer is the reference's, as a set of their own.
+    private static GeneratedSet KeepRight(GeneratedSet from, string train, string name)
+    {
+        var right = Score(train, from.Path).Where(a => a.Right).Select(a => a.Line).ToList();
+        if (right.Count == 0) throw new InvalidDataException($"{from.Path}: no answer of the teacher ends in the reference's final answer; nothing to train {name} on");
+        var output = Path.ChangeExtension(from.Path, ".right.jsonl");
+        File.WriteAllLines(output, right);
+        return new GeneratedSet(name, output, right.Count, 1);
+    }
+
+    // Each generated line and whether its final answer is its prompt's reference's (prompts and conversations are both in file order).
+    private static List<(string Line, bool Right)> Score(string train, string generated)
+    {
         var references = PromptFile.Read(train).Zip(ConversationReader.Open(train).Read())
             .ToDictionary(p => p.First.Id, p => AnswerScoring.FinalAnswer(p.Second.Messages[^1].Content));
-        var answers = ConversationReader.Open(output).Read().Zip(File.ReadLines(output).Select(l => (string)System.Text.Json.Nodes.JsonNode.Parse(l)!["prompt_id"]!)).ToList();
-        var right = answers.Count(a => references[a.Second] is { } final && AnswerScoring.SameFinalAnswer(a.First.Messages[^1].Content, final));
-        return new GeneratedSet(name, output, answers.Count, answers.Count == 0 ? 0 : (double)right / answers.Count);
+        return [.. File.ReadLines(generated).Zip(ConversationReader.Open(generated).Read()).Select(p =>
+            (p.First, references[(string)System.Text.Json.Nodes.JsonNode.Parse(p.First)!["prompt_id"]!] is { } final
+                && AnswerScoring.SameFinalAnswer(p.Second.Messages[^1].Content, final)))];
     }
 
     private static string TopK(DemoOptions options, string teacher, string data, string cache)
