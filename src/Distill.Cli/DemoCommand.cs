@@ -41,7 +41,7 @@ internal static class DemoCommand
         command.Options.Add(online);
         var sdg = new Option<bool>("--sdg")
         {
-            Description = "instead of the offline demo, KD through generated data: SFT on the teacher's answers (greedy, and 4 sampled) to the training prompts vs SFT on the references vs KD+SFT, at equal steps",
+            Description = "instead of the offline demo, KD through generated data: SFT on the teacher's answers to the training prompts (greedy; 4 sampled; the sampled ones that are right) vs SFT on the references vs KD+SFT, at equal steps",
         };
         command.Options.Add(sdg);
         command.Options.Add(seeds);
