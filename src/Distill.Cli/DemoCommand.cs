@@ -44,6 +44,11 @@ internal static class DemoCommand
             Description = "instead of the offline demo, KD from a served teacher: its top-20 log-probabilities from distill serve on loopback against white-box top-20 KD, held-out loss and answer accuracy",
         };
         command.Options.Add(blackBox);
+        var sdg = new Option<bool>("--sdg")
+        {
+            Description = "instead of the offline demo, KD through generated data: SFT on the teacher's answers to the training prompts (greedy; 4 sampled; the sampled ones that are right) vs SFT on the references vs KD+SFT, at equal steps",
+        };
+        command.Options.Add(sdg);
         command.Options.Add(seeds);
         command.Options.Add(sweep);
         command.Options.Add(lrs);
@@ -111,6 +116,14 @@ internal static class DemoCommand
                 output.WriteLine();
                 output.Write(BlackBoxDemo.Report(options, blackBoxRuns, caches));
                 output.WriteLine($"report: {Path.Combine(options.Out, BlackBoxDemo.ReportFile)}");
+                return 0;
+            }
+            if (parse.GetValue(sdg))
+            {
+                var sdgResult = SdgDemo.Run(options, output);
+                output.WriteLine();
+                output.Write(SdgDemo.Report(options, sdgResult.Runs, sdgResult.Sets));
+                output.WriteLine($"report: {Path.Combine(options.Out, SdgDemo.ReportFile)}");
                 return 0;
             }
             var runs = Demo.Run(options, output);

@@ -16,7 +16,7 @@ public static class GenerateCommand
         var teacher = new Option<DirectoryInfo?>("--teacher") { Description = "Hugging Face folder of a local teacher model" };
         var teacherUrl = new Option<string?>("--teacher-url") { Description = "OpenAI-compatible server, e.g. http://host:8000/v1 (vLLM, SGLang, TGI, OpenAI, distill serve)" };
         var model = new Option<string?>("--model") { Description = "Model id on the server (default: the first of its /v1/models)" };
-        var prompts = new Option<FileInfo>("--prompts") { Description = "Prompts, JSONL: messages, NeMo, prompt-completion or {\"prompt\": ...} lines", Required = true };
+        var prompts = new Option<FileInfo?>("--prompts") { Description = "Prompts, JSONL: messages, NeMo, prompt-completion or {\"prompt\": ...} lines (or --self-instruct)" };
         var output = new Option<FileInfo>("--out") { Description = "Output JSONL of messages lines (appended; a rerun resumes it)", Required = true };
         var n = new Option<int>("--n") { Description = "Responses per prompt", DefaultValueFactory = _ => 1 };
         var temperature = new Option<double>("--gen-temperature") { Description = "Sampling temperature (0: greedy)", DefaultValueFactory = _ => 0.7 };
@@ -46,6 +46,12 @@ public static class GenerateCommand
         command.Options.Add(tokenizer);
         var serverTokenIds = new Option<bool>("--server-token-ids") { Description = "With --logprobs and --teacher-url: ask the server to name tokens by id (vLLM's return_tokens_as_token_ids; not OpenAI)" };
         command.Options.Add(serverTokenIds);
+        var selfInstruct = new Option<FileInfo?>("--self-instruct") { Description = "Instead of --prompts: grow --num instructions from these seed tasks (JSONL) as self-instruct/Alpaca did, then answer them" };
+        var num = new Option<int?>("--num") { Description = "With --self-instruct: instructions to grow" };
+        var header = new Option<string?>("--instruction-header") { Description = "With --self-instruct: the request's text before the numbered examples (say what tasks you want; \"\" for the list alone)" };
+        command.Options.Add(selfInstruct);
+        command.Options.Add(num);
+        command.Options.Add(header);
         command.SetAction((result, cancel) => Task.FromResult(CliErrors.Run(result, "distill generate", () =>
         {
             var options = new GenerateOptions
@@ -53,7 +59,7 @@ public static class GenerateCommand
                 Teacher = result.GetValue(teacher)?.FullName,
                 TeacherUrl = result.GetValue(teacherUrl),
                 Model = result.GetValue(model),
-                Prompts = result.GetValue(prompts)!.FullName,
+                Prompts = result.GetValue(prompts)?.FullName ?? SelfInstructOptions.InstructionsPath(result.GetValue(output)!.FullName),
                 Output = result.GetValue(output)!.FullName,
                 N = result.GetValue(n),
                 Temperature = result.GetValue(temperature),
@@ -77,7 +83,10 @@ public static class GenerateCommand
             GenerateSummary summary;
             try
             {
-                summary = GenerateRunner.RunAsync(options, new PlainProgress(writer), cancel).GetAwaiter().GetResult();
+                summary = result.GetValue(selfInstruct) is { } seeds
+                    ? SelfInstruct(options, seeds, result.GetValue(num), result.GetValue(header), result.GetValue(prompts), writer, cancel)
+                    : result.GetValue(prompts) is null ? throw new ArgumentException("give --prompts F.jsonl, or --self-instruct SEEDS.jsonl --num N")
+                    : GenerateRunner.RunAsync(options, new PlainProgress(writer), cancel).GetAwaiter().GetResult();
             }
             catch (OperationCanceledException) when (cancel.IsCancellationRequested)
             {
@@ -92,6 +101,19 @@ public static class GenerateCommand
             return 1;
         })));
         return command;
+    }
+
+    private static GenerateSummary SelfInstruct(GenerateOptions options, FileInfo seeds, int? num, string? header, FileInfo? prompts, TextWriter writer, CancellationToken cancel)
+    {
+        if (prompts is not null) throw new ArgumentException("give one of --prompts and --self-instruct (self-instruct answers the instructions it grows)");
+        var selfInstruct = new SelfInstructOptions { Seeds = seeds.FullName, Num = num ?? throw new ArgumentException("--self-instruct needs --num N, the instructions to grow") };
+        if (header is not null) selfInstruct = selfInstruct with { Header = header };
+        var s = SelfInstructRunner.RunAsync(options, selfInstruct, new PlainProgress(writer), cancel).GetAwaiter().GetResult();
+        var failed = s.FailedRequests > 0 ? $", {s.FailedRequests} requests the teacher could not answer" : "";
+        var shortOf = s.Instructions < selfInstruct.Num ? $"; stopped at the limit of {selfInstruct.RequestLimit} requests, short of --num {selfInstruct.Num}" : "";
+        writer.WriteLine($"distill generate --self-instruct: {s.Instructions} instructions in {SelfInstructOptions.InstructionsPath(options.Output)} "
+            + $"({s.Accepted} new from {s.Requests} requests; {s.Rejected} candidates dropped, see {SelfInstructOptions.RejectedPath(options.Output)}{failed}){shortOf}");
+        return s.Responses;
     }
 
     private static string Summary(GenerateSummary s, GenerateOptions o)

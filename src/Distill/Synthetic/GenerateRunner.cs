@@ -95,7 +95,7 @@ public static class GenerateRunner
         return (long)(SplitMix64.Next(ref state) >> 1); // non-negative, as servers expect
     }
 
-    private static async Task<IChatTeacher> OpenTeacher(GenerateOptions options, CancellationToken cancel)
+    internal static async Task<IChatTeacher> OpenTeacher(GenerateOptions options, CancellationToken cancel)
     {
         if (options.TeacherUrl is not null) return await RemoteChatTeacher.ConnectAsync(options, cancel);
         var engine = ServingEngine.Load(options.Teacher!, Devices.Parse(options.Device), Devices.ParseComputeDType(options.DType), options.ChatFormat,
