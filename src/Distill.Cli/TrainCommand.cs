@@ -94,6 +94,7 @@ public static class TrainCommand
         config.Validate();
         var terminal = ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected;
         var result = terminal ? RunWithProgressBar(config, cancel) : RunPlain(config, output, cancel);
+        output.WriteLine(LossPlots.TryWrite(config.Trainer.Out));
         output.WriteLine($"distill train: {result.Steps} steps, final loss {Format(result.FinalLoss)}" +
             (result.SkippedSteps > 0 ? $", {result.SkippedSteps} skipped" : "") + $"; student saved to {result.ModelDirectory}");
         return 0;

@@ -9,7 +9,7 @@ namespace Distill.Training;
 /// <summary>
 /// <c>distill train</c> as a library call: KD + SFT training of a student from a logit cache (or plain SFT from
 /// tokenized JSONL), resumable exactly. Output folder: <c>train_config.yaml</c> (the resolved config),
-/// <c>metrics.jsonl</c>, <c>loss.png</c> and <c>lr.png</c>, <c>checkpoints/step-N/</c> and the final student in
+/// <c>metrics.jsonl</c>, <c>checkpoints/step-N/</c> and the final student in
 /// <c>final/</c> (its fp32 master weights, with the student's tokenizer files).
 /// </summary>
 public static class Trainer
@@ -73,23 +73,7 @@ public static class Trainer
         NonFiniteGuard.CheckWeights(master, $"final model {final}");
         HfModelFolder.Save(master, final, new HfSaveOptions { Overwrite = true, SourceDirectory = config.Model.Student });
         metrics.Dispose();
-        DrawPlots(t.Out, progress, loop.State);
         return new TrainResult(loop.State.Step, loop.LastLoss, final, loop.State.SkippedSteps, loop.LastValidation);
-    }
-
-    // Plots are a convenience: a machine without the native drawing library still gets its trained model.
-    private static void DrawPlots(string outDir, IProgress<TrainProgress>? progress, TrainerState state)
-    {
-        string message;
-        try
-        {
-            message = "plots: " + string.Join(", ", LossPlots.Write(outDir));
-        }
-        catch (Exception e) when (e is DllNotFoundException or TypeInitializationException or IOException)
-        {
-            message = $"plots skipped: {e.Message}";
-        }
-        progress?.Report(new TrainProgress(state.Step, state.Step, double.NaN, 0, 0, 0, 0, 0, TimeSpan.Zero, Message: message));
     }
 
     /// <summary>
