@@ -1,3 +1,5 @@
+using Distill.Evaluation;
+
 namespace Distill.Training;
 
 /// <summary>The outcome of a completed run.</summary>
