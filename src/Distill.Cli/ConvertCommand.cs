@@ -57,7 +57,7 @@ public static class ConvertCommand
         var files = new Option<FileInfo[]>("--files") { Description = "NeMo KD chunk files, in order", Required = true, AllowMultipleArgumentsPerToken = true };
         var output = new Option<DirectoryInfo>("--out") { Description = "Cache folder to write (a rerun resumes it)", Required = true };
         var teacher = new Option<DirectoryInfo>("--teacher") { Description = "The teacher that produced the logits (fingerprints, vocabulary, tokenizer)", Required = true };
-        var chatFormat = new Option<string?>("--chat-format") { Description = "Built-in chat template the data was rendered with, if not the teacher's own" };
+        var chatFormat = CommonOptions.ChatFormat("Built-in chat template the data was rendered with, if not the teacher's own");
         var command = new Command("nemo-import", "Read NeMo-Aligner KD JSONL chunks into a logit cache") { files, output, teacher, chatFormat };
         command.SetAction(result => CliErrors.Run(result, "distill convert nemo-import", () =>
         {

@@ -44,6 +44,13 @@ public static class Trainer
         var t = config.Trainer;
         var identity = DataIdentity.Of(train);
         var resume = RunFolder.Prepare(config, identity, notes);
+        var final = Path.Combine(t.Out, FinalFolder);
+        // A resumed run that had already finished: its final student stands (saved from the same masters), nothing to redo.
+        if (resume is { State: var finished } && finished.Step == t.Steps && Directory.Exists(final))
+        {
+            foreach (var note in notes) progress?.Report(new TrainProgress(finished.Step, t.Steps, double.NaN, 0, 0, 0, 0, 0, TimeSpan.Zero, Message: note));
+            return new TrainResult(finished.Step, double.NaN, final, finished.SkippedSteps, Validation: null) { NothingLeft = true };
+        }
         var device = Devices.Parse(config.Model.Device);
         var master = HfModelFolder.Load(resume?.Path ?? config.Model.Student, device, ScalarType.Float32);
         using var model = new TrainingModel(master, config.Model.ComputeDType);
@@ -69,11 +76,13 @@ public static class Trainer
             RunFolder.RemoveIfNothingToResume(t.Out);
             throw;
         }
-        var final = Path.Combine(t.Out, FinalFolder);
         NonFiniteGuard.CheckWeights(master, $"final model {final}");
         HfModelFolder.Save(master, final, new HfSaveOptions { Overwrite = true, SourceDirectory = config.Model.Student });
         metrics.Dispose();
-        return new TrainResult(loop.State.Step, loop.LastLoss, final, loop.State.SkippedSteps, loop.LastValidation);
+        return new TrainResult(loop.State.Step, loop.LastLoss, final, loop.State.SkippedSteps, loop.LastValidation)
+        {
+            NothingLeft = loop.State.Step == start.Step,
+        };
     }
 
     /// <summary>
