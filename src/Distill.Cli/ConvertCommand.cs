@@ -23,8 +23,8 @@ public static class ConvertCommand
     {
         var cache = new Option<DirectoryInfo>("--cache") { Description = "The logit cache to export", Required = true };
         var output = new Option<DirectoryInfo>("--out") { Description = "Folder for the chunk files <name>_<i>.jsonl", Required = true };
-        var name = new Option<string>("--name") { Description = "Chunk file name prefix", DefaultValueFactory = _ => "kd" };
-        var chunks = new Option<int>("--chunks") { Description = "Number of chunk files (each holds the same number of lines)", DefaultValueFactory = _ => 1 };
+        var name = new Option<string>("--name") { Description = "Chunk file name prefix", DefaultValueFactory = _ => NemoJsonl.DefaultName };
+        var chunks = new Option<int>("--chunks") { Description = "Number of chunk files (each holds the same number of lines)", DefaultValueFactory = _ => NemoJsonl.DefaultChunkCount };
         var padId = new Option<int?>("--pad-id") { Description = "Token id rows are padded with (NeMo uses the tokenizer's eos id)" };
         var teacher = new Option<DirectoryInfo?>("--teacher") { Description = "Take the pad id from this model folder's tokenizer (its eos token)" };
         var drop = new Option<bool>("--drop-remainder") { Description = "Leave out the last examples that do not fill every chunk instead of repeating the first ones" };
