@@ -36,7 +36,7 @@ public static class TrainCommand
         ("--val-data", "data.val_data", "held-out cache or JSONL"),
         ("--val-interval", "trainer.val_interval", "validate every N steps"),
         ("--save-interval", "trainer.save_interval", "checkpoint every N steps"),
-        ("--max-skipped-fraction", "trainer.max_skipped_fraction", "with --skip-nonfinite, stop once more than this fraction of the steps was skipped (default 0.1)"),
+        ("--max-skipped-fraction", "trainer.max_skipped_fraction", "with --skip-nonfinite, stop once more than this fraction of the steps was skipped"),
     ];
 
     private const string Interrupted = "interrupted; the checkpoint in the output folder's checkpoints/ holds the last completed step (rerun with --resume)";
@@ -62,6 +62,9 @@ public static class TrainCommand
             (CommonOptions.ChatFormat(), "data.chat_format"), (CommonOptions.Supervise(), "data.supervise"),
         ];
         var flags = Flags.Select(f => (Option: new Option<string?>(f.Flag) { Description = f.Help }, f.Key)).Concat(shared).ToArray();
+        // A flag's default is the recipe's (a --config file may change it), shown from the one default config.
+        foreach (var (option, key) in flags)
+            if (TrainConfigYaml.ValueOf(TrainConfig.Default, key) is var value and not "null") option.Description += $" [default: {value.Trim('"')}]";
 
         var command = new Command("train", "Train a student with KD + SFT from a logit cache or a live teacher (or plain SFT from JSONL). " +
             "Ctrl-C or SIGTERM saves a checkpoint after the current step, then exits 130 or 143; any error exits 1");
