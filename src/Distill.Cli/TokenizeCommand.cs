@@ -75,6 +75,7 @@ public static class TokenizeCommand
         var skipped = new List<BadLine>();
         var examples = chat.InspectAll(reader.Read(), reader.Options.SkipBad ? skipped : null);
         var (count, truncated) = (0, 0);
+        var console = Terminal.Open(output);
         foreach (var inspected in limit is { } n ? examples.Take(n) : examples)
         {
             count++;
@@ -82,7 +83,7 @@ public static class TokenizeCommand
             if (json)
                 output.WriteLine(JsonSerializer.Serialize(new { ids = inspected.Example.InputIds, mask = inspected.Example.LossMask.Select(m => (int)m) }));
             else
-                WriteExample(output, chat.Tokenizer, inspected);
+                WriteExample(output, console, chat.Tokenizer, inspected);
         }
         List<BadLine> bad = [.. reader.Skipped, .. skipped];
         if (bad.Count > 0) error.WriteLine($"distill tokenize: {BadLine.Summary(bad)}");
@@ -93,12 +94,12 @@ public static class TokenizeCommand
         return count == 0 ? 1 : 0;
     }
 
-    private static void WriteExample(TextWriter output, HfTokenizer tokenizer, InspectedExample inspected)
+    private static void WriteExample(TextWriter output, IAnsiConsole? console, HfTokenizer tokenizer, InspectedExample inspected)
     {
         var example = inspected.Example;
         var truncated = example.Truncated ? ", truncated" : "";
         output.WriteLine($"== {example.SourceFile}:{example.Line}: {example.InputIds.Length} tokens, {example.SupervisedCount} supervised{truncated}");
-        if (Terminal.Open(output) is { } console)
+        if (console is not null)
         {
             console.MarkupLine(string.Concat(inspected.Segments().Select(s =>
                 s.Supervised ? $"[black on green]{Markup.Escape(s.Text)}[/]" : $"[grey]{Markup.Escape(s.Text)}[/]")));
