@@ -12,4 +12,7 @@ internal static class ConversationFormats
         ["nemo"] = ConversationFormat.NeMo,
         ["prompt-completion"] = ConversationFormat.PromptCompletion,
     };
+
+    /// <summary>The <c>--format</c> name of <paramref name="format"/>.</summary>
+    public static string Name(ConversationFormat format) => ByName.Single(pair => pair.Value == format).Key;
 }

@@ -23,8 +23,8 @@ public static class ConvertCommand
     {
         var cache = new Option<DirectoryInfo>("--cache") { Description = "The logit cache to export", Required = true };
         var output = new Option<DirectoryInfo>("--out") { Description = "Folder for the chunk files <name>_<i>.jsonl", Required = true };
-        var name = new Option<string>("--name") { Description = "Chunk file name prefix", DefaultValueFactory = _ => "kd" };
-        var chunks = new Option<int>("--chunks") { Description = "Number of chunk files (each holds the same number of lines)", DefaultValueFactory = _ => 1 };
+        var name = new Option<string>("--name") { Description = "Chunk file name prefix", DefaultValueFactory = _ => NemoJsonl.DefaultName };
+        var chunks = new Option<int>("--chunks") { Description = "Number of chunk files (each holds the same number of lines)", DefaultValueFactory = _ => NemoJsonl.DefaultChunkCount };
         var padId = new Option<int?>("--pad-id") { Description = "Token id rows are padded with (NeMo uses the tokenizer's eos id)" };
         var teacher = new Option<DirectoryInfo?>("--teacher") { Description = "Take the pad id from this model folder's tokenizer (its eos token)" };
         var drop = new Option<bool>("--drop-remainder") { Description = "Leave out the last examples that do not fill every chunk instead of repeating the first ones" };
@@ -57,7 +57,7 @@ public static class ConvertCommand
         var files = new Option<FileInfo[]>("--files") { Description = "NeMo KD chunk files, in order", Required = true, AllowMultipleArgumentsPerToken = true };
         var output = new Option<DirectoryInfo>("--out") { Description = "Cache folder to write (a rerun resumes it)", Required = true };
         var teacher = new Option<DirectoryInfo>("--teacher") { Description = "The teacher that produced the logits (fingerprints, vocabulary, tokenizer)", Required = true };
-        var chatFormat = new Option<string?>("--chat-format") { Description = "Built-in chat template the data was rendered with, if not the teacher's own" };
+        var chatFormat = CommonOptions.ChatFormat("Built-in chat template the data was rendered with, if not the teacher's own");
         var command = new Command("nemo-import", "Read NeMo-Aligner KD JSONL chunks into a logit cache") { files, output, teacher, chatFormat };
         command.SetAction(result => CliErrors.Run(result, "distill convert nemo-import", () =>
         {

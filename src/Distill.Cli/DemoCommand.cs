@@ -85,7 +85,7 @@ internal static class DemoCommand
             // The sample's models are tiny: their ops are too small to share between threads, and threads that spin
             // waiting for each other cost most on a shared machine (66 s with one thread against 12 minutes with two,
             // measured beside another job); --threads overrides.
-            if (parse.GetValue(Program.Threads) is null) TorchSharp.torch.set_num_threads(1);
+            if (parse.GetValue(CommonOptions.Threads) is null) TorchSharp.torch.set_num_threads(1);
             if (parse.GetValue(seeds) is < 1 || parse.GetValue(steps) is < 2)
             {
                 parse.InvocationConfiguration.Error.WriteLine("distill demo: --seeds must be at least 1 and --steps at least 2");
@@ -94,6 +94,7 @@ internal static class DemoCommand
             bool isFull = parse.GetValue(full);
             var options = new DemoOptions(root, parse.GetValue(outDir)!, Seeds: parse.GetValue(seeds) ?? (isFull ? 5 : 3), KSweep: isFull ? [1, 4, 32] : null);
             if (parse.GetValue(steps) is { } s) options = options with { Steps = s };
+            ResolvedSettings.Write(Path.Combine(options.Out, "demo_settings.json"), options);
             var output = parse.InvocationConfiguration.Output;
             if (parse.GetValue(sweep) is { } kind)
             {

@@ -8,52 +8,30 @@ namespace Distill.Cli;
 /// <summary><c>distill eval</c>: held-out loss, perplexity and accuracy of a model, against a teacher or cache, with optional greedy generation.</summary>
 public static class EvalCommand
 {
-    private static readonly JsonSerializerOptions Json = new()
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        WriteIndented = true,
-    };
-
     /// <summary>The <c>eval</c> command; writes to the invocation's output and error writers.</summary>
     public static Command Create()
     {
-        var model = new Option<DirectoryInfo>("--model") { Description = "Hugging Face folder of the model to evaluate", Required = true };
-        var data = new Option<FileInfo>("--data") { Description = "Held-out chat data, JSONL", Required = true };
-        var teacher = new Option<DirectoryInfo?>("--teacher") { Description = "Teacher model folder: full-vocabulary KL and top-1 agreement" };
-        var cache = new Option<DirectoryInfo?>("--cache") { Description = "Logit cache made from the same data: top-K KL and top-1 agreement" };
-        var generate = new Option<bool>("--generate") { Description = "Also answer each conversation's last assistant turn greedily and score it" };
-        var json = new Option<bool>("--json") { Description = "Print the metrics as JSON" };
-        var maxNewTokens = new Option<int>("--max-new-tokens") { Description = "Token limit per generated answer", DefaultValueFactory = _ => 256 };
-        var batchSize = new Option<int>("--batch-size") { Description = "Examples per forward pass", DefaultValueFactory = _ => 4 };
-        var chatFormat = new Option<string?>("--chat-format") { Description = "Built-in chat template to use instead of the model's: chatml, llama3, llama2, mistral, zephyr" };
-        var device = new Option<string>("--device") { Description = "cpu, cuda or cuda:N", DefaultValueFactory = _ => "cpu" };
-        var dtype = new Option<string>("--dtype") { Description = "Compute dtype of the model(s)", DefaultValueFactory = _ => "fp32" };
-        dtype.AcceptOnlyFromAmong("fp32", "bf16");
-        var noVerify = CommonOptions.NoVerify();
-        var maxSeqLen = CommonOptions.MaxSeqLen();
-        var command = new Command("eval", "Evaluate a model on held-out conversations: loss, perplexity, accuracy, KL to a teacher, generation")
-        {
-            model, data, teacher, cache, generate, json, maxNewTokens, batchSize, chatFormat, device, dtype, noVerify, maxSeqLen,
-        };
+        var o = new RecordOptions<EvalOptions>(new EvalOptions { Model = "", Data = "" });
+        o.Add(new Option<DirectoryInfo>("--model") { Description = "Hugging Face folder of the model to evaluate", Required = true }, (r, v) => r with { Model = v.FullName });
+        o.Add(new Option<FileInfo>("--data") { Description = "Held-out chat data, JSONL", Required = true }, (r, v) => r with { Data = v.FullName });
+        o.Add(new Option<DirectoryInfo?>("--teacher") { Description = "Teacher model folder: full-vocabulary KL and top-1 agreement" }, (r, v) => r with { Teacher = v?.FullName });
+        o.Add(new Option<DirectoryInfo?>("--cache") { Description = "Logit cache made from the same data: top-K KL and top-1 agreement" }, (r, v) => r with { Cache = v?.FullName });
+        o.Add(new Option<bool>("--generate") { Description = "Also answer each conversation's last assistant turn greedily and score it" }, (r, v) => r with { Generate = v });
+        o.Add(new Option<int>("--max-new-tokens") { Description = "Token limit per generated answer" }, (r, v) => r with { MaxNewTokens = v }, r => r.MaxNewTokens);
+        o.Add(new Option<int>("--batch-size") { Description = "Examples per forward pass" }, (r, v) => r with { BatchSize = v }, r => r.BatchSize);
+        o.Add(CommonOptions.ChatFormat(), (r, v) => r with { ChatFormat = v });
+        o.Add(CommonOptions.Device(), (r, v) => r with { Device = v! }, r => r.Device);
+        o.Add(CommonOptions.DType("Compute dtype of the model(s)"), (r, v) => r with { DType = v! }, r => r.DType);
+        o.Add(CommonOptions.NoVerify(), (r, v) => r with { Verify = !v });
+        o.Add(CommonOptions.MaxSeqLen(), (r, v) => r with { MaxSeqLen = v });
+        var json = CommonOptions.Json("Print the metrics as JSON");
+        var command = new Command("eval", "Evaluate a model on held-out conversations: loss, perplexity, accuracy, KL to a teacher, generation") { json };
+        o.AddTo(command);
         command.SetAction(result => CliErrors.Run(result, "distill eval", () =>
         {
-            var metrics = EvalRunner.Run(new EvalOptions
-            {
-                Model = result.GetValue(model)!.FullName,
-                Data = result.GetValue(data)!.FullName,
-                Teacher = result.GetValue(teacher)?.FullName,
-                Cache = result.GetValue(cache)?.FullName,
-                Generate = result.GetValue(generate),
-                MaxNewTokens = result.GetValue(maxNewTokens),
-                BatchSize = result.GetValue(batchSize),
-                ChatFormat = result.GetValue(chatFormat),
-                Device = result.GetValue(device)!,
-                DType = result.GetValue(dtype)!,
-                Verify = !result.GetValue(noVerify),
-                MaxSeqLen = result.GetValue(maxSeqLen),
-            });
+            var metrics = EvalRunner.Run(o.Bind(result));
             var output = result.InvocationConfiguration.Output;
-            if (result.GetValue(json)) output.WriteLine(JsonSerializer.Serialize(metrics, Json));
+            if (result.GetValue(json)) output.WriteLine(JsonSerializer.Serialize(metrics, CliJson.Indented));
             else WriteTable(output, metrics);
             return 0;
         }));

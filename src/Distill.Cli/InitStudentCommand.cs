@@ -16,7 +16,7 @@ public static class InitStudentCommand
         var layers = new Option<string?>("--layers") { Description = "teacher decoder layers to copy, in order: 0,2,4,…" };
         var every = new Option<int?>("--every") { Description = "copy every N-th teacher layer from layer 0 (DistilBERT: 2)" };
         var config = new Option<string?>("--config") { Description = "JSON object of config.json keys for a smaller student initialised at random (hidden_size, num_hidden_layers, …)" };
-        var seed = new Option<long>("--seed") { Description = "seed of the random initialisation", DefaultValueFactory = _ => 0 };
+        var seed = new Option<long?>("--seed") { Description = "seed of the random initialisation" };
         var command = new Command("init-student", "Make a student Hugging Face folder from its teacher: a subset of its layers, or a smaller random model with its tokenizer");
         foreach (var option in new Option[] { teacher, outDir, layers, every, config, seed }) command.Options.Add(option);
         command.SetAction(parse => CliErrors.Run(parse, "distill init-student", () =>
@@ -24,7 +24,8 @@ public static class InitStudentCommand
             var dir = parse.GetValue(teacher)!;
             var chosen = new[] { parse.GetValue(layers) is not null, parse.GetValue(every) is not null, parse.GetValue(config) is not null }.Count(x => x);
             if (chosen != 1) throw new InvalidDataException("give exactly one of --layers, --every or --config");
-            var options = new StudentInitOptions(dir, parse.GetValue(outDir)!, Seed: parse.GetValue(seed));
+            var options = new StudentInitOptions(dir, parse.GetValue(outDir)!);
+            if (parse.GetValue(seed) is { } s) options = options with { Seed = s };
             if (parse.GetValue(layers) is { } list) options = options with { Layers = ParseLayers(list) };
             if (parse.GetValue(every) is { } n)
                 options = options with { Layers = StudentInitOptions.EveryNth(LlamaConfig.Load(Path.Combine(dir, "config.json")).NumHiddenLayers, n) };

@@ -1,9 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text;
-using System.Text.Encodings.Web;
 using System.Text.Json;
-using System.Text.Json.Serialization;
 using Distill.LogitCache;
 using Distill.Models;
 
@@ -11,18 +9,10 @@ namespace Distill.Cli;
 
 internal static class InspectCommand
 {
-    private static readonly JsonSerializerOptions JsonOptions = new()
-    {
-        WriteIndented = true,
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, // token texts like "<s>" stay readable
-    };
-
     public static Command Create()
     {
         var dir = new Argument<string>("model-dir") { Description = "Hugging Face model folder (config.json, model.safetensors, tokenizer files), or a logit cache folder" };
-        var json = new Option<bool>("--json") { Description = "Print the summary as JSON" };
+        var json = CommonOptions.Json("Print the summary as JSON");
         var noVerify = CommonOptions.NoVerify();
         var command = new Command("inspect", "Show a model folder's architecture, size, dtype and special tokens without loading its weights; or a logit cache's statistics");
         command.Arguments.Add(dir);
@@ -33,9 +23,9 @@ internal static class InspectCommand
             var path = parsed.GetValue(dir)!;
             if (!Directory.Exists(path)) throw new DirectoryNotFoundException($"{path}: folder not found");
             if (CacheInspection.IsCache(path))
-                return CacheInspection.Run(parsed, path, parsed.GetValue(json), !parsed.GetValue(noVerify), JsonOptions);
+                return CacheInspection.Run(parsed, path, parsed.GetValue(json), !parsed.GetValue(noVerify), CliJson.Summary);
             var summary = HfModelInspector.Inspect(path);
-            parsed.InvocationConfiguration.Output.Write(parsed.GetValue(json) ? JsonSerializer.Serialize(summary, JsonOptions) + "\n" : Format(summary));
+            parsed.InvocationConfiguration.Output.Write(parsed.GetValue(json) ? JsonSerializer.Serialize(summary, CliJson.Summary) + "\n" : Format(summary));
             return 0;
         }));
         return command;

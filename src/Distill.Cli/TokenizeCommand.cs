@@ -20,18 +20,21 @@ public static class TokenizeCommand
         var model = new Option<DirectoryInfo>("--model") { Description = "Hugging Face model folder with tokenizer.json", Required = true };
         var text = new Option<string?>("--text") { Description = "Tokenize this text (no chat template)" };
         var data = new Option<FileInfo?>("--data") { Description = "Tokenize the conversations of this JSONL file" };
-        var json = new Option<bool>("--json") { Description = "One JSON object per example: {\"ids\": [...]} for --text, {\"ids\": [...], \"mask\": [...]} for --data" };
+        var json = CommonOptions.Json("One JSON object per example: {\"ids\": [...]} for --text, {\"ids\": [...], \"mask\": [...]} for --data");
         var limit = new Option<int?>("--limit") { Description = "Stop after this many examples" };
-        var chatFormat = new Option<string?>("--chat-format") { Description = "Built-in chat template to use instead of the model's: chatml, llama3, llama2, mistral, zephyr" };
-        var supervise = CommonOptions.Supervise();
+        var chatFormat = CommonOptions.ChatFormat();
         var maxSeqLen = CommonOptions.MaxSeqLen();
-        var format = new Option<string>("--format") { Description = "Layout of the JSONL lines", DefaultValueFactory = _ => "auto" };
-        format.AcceptOnlyFromAmong([.. ConversationFormats.ByName.Keys]);
-        var skipBad = CommonOptions.SkipBad();
+        var reading = new RecordOptions<ConversationReaderOptions>(ConversationReaderOptions.Default);
+        reading.Add(CommonOptions.ConversationFormat(), (r, v) => r with { Format = ConversationFormats.ByName[v!] }, r => ConversationFormats.Name(r.Format));
+        reading.Add(CommonOptions.SkipBad(), (r, v) => r with { SkipBad = v });
         var command = new Command("tokenize", "Tokenize text or chat data with a model's tokenizer and chat template, showing the loss mask")
         {
-            model, text, data, json, limit, chatFormat, supervise, maxSeqLen, format, skipBad,
+            model, text, data, json, limit, chatFormat, maxSeqLen,
         };
+        var examples = new RecordOptions<ExampleOptions>(ExampleOptions.Default);
+        examples.Add(CommonOptions.Supervise(), (r, v) => r with { Supervise = CommonOptions.ParseSupervise(v!) }, r => CommonOptions.SuperviseName(r.Supervise));
+        examples.AddTo(command);
+        reading.AddTo(command);
         command.Validators.Add(result =>
         {
             if ((result.GetValue(text) is null) == (result.GetValue(data) is null))
@@ -46,10 +49,9 @@ public static class TokenizeCommand
             var modelDir = result.GetValue(model)!.FullName;
             if (result.GetValue(text) is { } input)
                 return TokenizeText(output, HfTokenizer.Load(modelDir), input, result.GetValue(json));
-            var options = new ExampleOptions(CommonOptions.ParseSupervise(result.GetValue(supervise)), ContextLength.Resolve(result.GetValue(maxSeqLen), modelDir));
+            var options = examples.Bind(result) with { MaxSeqLen = ContextLength.Resolve(result.GetValue(maxSeqLen), modelDir) };
             var chat = ChatTokenizer.Load(modelDir, result.GetValue(chatFormat), options);
-            var readerOptions = new ConversationReaderOptions(ConversationFormats.ByName[result.GetValue(format)!], result.GetValue(skipBad));
-            var reader = ConversationReader.Open(result.GetValue(data)!.FullName, readerOptions);
+            var reader = ConversationReader.Open(result.GetValue(data)!.FullName, reading.Bind(result));
             return TokenizeData(output, error, chat, reader, result.GetValue(json), result.GetValue(limit));
         }));
         return command;
@@ -73,6 +75,7 @@ public static class TokenizeCommand
         var skipped = new List<BadLine>();
         var examples = chat.InspectAll(reader.Read(), reader.Options.SkipBad ? skipped : null);
         var (count, truncated) = (0, 0);
+        var console = Terminal.Open(output);
         foreach (var inspected in limit is { } n ? examples.Take(n) : examples)
         {
             count++;
@@ -80,7 +83,7 @@ public static class TokenizeCommand
             if (json)
                 output.WriteLine(JsonSerializer.Serialize(new { ids = inspected.Example.InputIds, mask = inspected.Example.LossMask.Select(m => (int)m) }));
             else
-                WriteExample(output, chat.Tokenizer, inspected);
+                WriteExample(output, console, chat.Tokenizer, inspected);
         }
         List<BadLine> bad = [.. reader.Skipped, .. skipped];
         if (bad.Count > 0) error.WriteLine($"distill tokenize: {BadLine.Summary(bad)}");
@@ -91,14 +94,14 @@ public static class TokenizeCommand
         return count == 0 ? 1 : 0;
     }
 
-    private static void WriteExample(TextWriter output, HfTokenizer tokenizer, InspectedExample inspected)
+    private static void WriteExample(TextWriter output, IAnsiConsole? console, HfTokenizer tokenizer, InspectedExample inspected)
     {
         var example = inspected.Example;
         var truncated = example.Truncated ? ", truncated" : "";
         output.WriteLine($"== {example.SourceFile}:{example.Line}: {example.InputIds.Length} tokens, {example.SupervisedCount} supervised{truncated}");
-        if (output == Console.Out && !Console.IsOutputRedirected)
+        if (console is not null)
         {
-            AnsiConsole.MarkupLine(string.Concat(inspected.Segments().Select(s =>
+            console.MarkupLine(string.Concat(inspected.Segments().Select(s =>
                 s.Supervised ? $"[black on green]{Markup.Escape(s.Text)}[/]" : $"[grey]{Markup.Escape(s.Text)}[/]")));
         }
         else

@@ -18,7 +18,6 @@ public static class TrainCommand
         ("--kd-loss", "objective.kd_loss", "fwd_kl | bwd_kl | tail_fwd_kl | tail_bwd_kl | jsd | sampled_rkl (on-policy, needs a live teacher)"),
         ("--beta", "objective.beta", "jsd interpolation: 0 = forward KL(T||S), 1 = reverse KL(S||T)"),
         ("--teacher", "model.teacher", "a live teacher's Hugging Face folder (online KD on JSONL data, instead of a cache)"),
-        ("--teacher-dtype", "model.teacher_dtype", "the live teacher's dtype: float32 | bfloat16 (default: --dtype)"),
         ("--teacher-url", "model.teacher_url", "an OpenAI-compatible server as the teacher: it scores the data's tokens (top-K rows with --teacher-top-k, K ≤ 20; or each token's log-probability for --kd-loss sampled_rkl)"),
         ("--teacher-model", "model.teacher_model", "the model name to ask --teacher-url for (default: the first of its /v1/models)"),
         ("--teacher-top-k", "model.teacher_top_k", "the live or served teacher answers with its top-K, computed on the fly (default: full vocabulary; a served teacher: K ≤ 20)"),
@@ -42,9 +41,7 @@ public static class TrainCommand
         ("--val-data", "data.val_data", "held-out cache or JSONL"),
         ("--val-interval", "trainer.val_interval", "validate every N steps"),
         ("--save-interval", "trainer.save_interval", "checkpoint every N steps"),
-        ("--device", "model.device", "cpu | cuda | cuda:N"),
-        ("--dtype", "model.dtype", "float32 | bfloat16 (fp32 master weights)"),
-        ("--max-skipped-fraction", "trainer.max_skipped_fraction", "with --skip-nonfinite, stop once more than this fraction of the steps was skipped (default 0.1)"),
+        ("--max-skipped-fraction", "trainer.max_skipped_fraction", "with --skip-nonfinite, stop once more than this fraction of the steps was skipped"),
     ];
 
     private const string Interrupted = "interrupted; the checkpoint in the output folder's checkpoints/ holds the last completed step (rerun with --resume)";
@@ -61,12 +58,22 @@ public static class TrainCommand
         var skip = new Option<bool>("--skip-nonfinite") { Description = "skip and count non-finite steps instead of stopping" };
         var seqKd = new Option<bool>("--seq-kd") { Description = "completions not sampled by the student are sampled by the teacher (sequence-level KD)" };
         var overwrite = new Option<bool>("--overwrite") { Description = "replace a previous run's final/ and metrics in --out (a folder with checkpoints needs --resume or another folder)" };
-        var (maxSeqLen, skipBad, supervise, noVerify) = (CommonOptions.MaxSeqLen(), CommonOptions.SkipBad(), CommonOptions.Supervise(), CommonOptions.NoVerify());
-        var flags = Flags.Select(f => (Option: new Option<string?>(f.Flag) { Description = f.Help }, f.Key)).ToArray();
+        var (maxSeqLen, skipBad, noVerify) = (CommonOptions.MaxSeqLen(), CommonOptions.SkipBad(), CommonOptions.NoVerify());
+        // The shared options, spelled as every command spells them, set recipe keys like the flags above.
+        (Option<string?> Option, string Key)[] shared =
+        [
+            (CommonOptions.Device(), "model.device"), (CommonOptions.DType("Compute dtype (with fp32 master weights)"), "model.dtype"),
+            (CommonOptions.DType("The live teacher's dtype (default: --dtype)", "--teacher-dtype"), "model.teacher_dtype"),
+            (CommonOptions.ChatFormat(), "data.chat_format"), (CommonOptions.Supervise(), "data.supervise"),
+        ];
+        var flags = Flags.Select(f => (Option: new Option<string?>(f.Flag) { Description = f.Help }, f.Key)).Concat(shared).ToArray();
+        // A flag's default is the recipe's (a --config file may change it), shown from the one default config.
+        foreach (var (option, key) in flags)
+            if (TrainConfigYaml.ValueOf(TrainConfig.Default, key) is var value and not "null") option.Description += $" [default: {value.Trim('"')}]";
 
         var command = new Command("train", "Train a student with KD + SFT from a logit cache or a live teacher (or plain SFT from JSONL). " +
             "Ctrl-C or SIGTERM saves a checkpoint after the current step, then exits 130 or 143; any error exits 1");
-        foreach (var option in new Option[] { student, data, outDir, recipe, set, resume, skip, seqKd, overwrite, maxSeqLen, skipBad, supervise, noVerify }.Concat(flags.Select(f => f.Option)))
+        foreach (var option in new Option[] { student, data, outDir, recipe, set, resume, skip, seqKd, overwrite, maxSeqLen, skipBad, noVerify }.Concat(flags.Select(f => f.Option)))
             command.Options.Add(option);
         command.SetAction(parse => CliErrors.Run(parse, "distill train", () =>
         {
@@ -83,7 +90,6 @@ public static class TrainCommand
             if (parse.GetValue(overwrite)) overrides.Add(("--overwrite", "trainer.overwrite=true"));
             if (parse.GetValue(maxSeqLen) is { } length) overrides.Add(("--max-seq-len", $"data.max_seq_len={length}"));
             if (parse.GetValue(skipBad)) overrides.Add(("--skip-bad", "data.skip_bad=true"));
-            if (parse.GetResult(supervise) is { Implicit: false }) overrides.Add(("--supervise", $"data.supervise={parse.GetValue(supervise)}"));
             if (parse.GetValue(noVerify)) overrides.Add(("--no-verify", "data.verify=false"));
             overrides.AddRange((parse.GetValue(set) ?? []).Select(s => ("--set", s)));
             using var signals = new Signals("distill train", parse.InvocationConfiguration.Error, "saving a checkpoint after the current step…");
@@ -97,33 +103,24 @@ public static class TrainCommand
         var config = recipe is null ? TrainConfig.Default : TrainConfigYaml.Load(recipe);
         foreach (var (where, assignment) in overrides) config = TrainConfigYaml.Override(config, [assignment], where);
         config.Validate();
-        var terminal = ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected;
-        var result = terminal ? RunWithProgressBar(config, cancel) : RunPlain(config, output, cancel);
+        var result = Terminal.Open(output) is { } console
+            ? Terminal.WithBar(console, task => Trainer.Run(config, Terminal.Report<TrainProgress>(p =>
+            {
+                task.MaxValue = config.Trainer.Steps;
+                if (p.Validation is not null || p.Message is not null) console.MarkupLine(Markup.Escape(Line(p)));
+                else task.Description = Markup.Escape(Line(p));
+                task.Value = p.Step;
+            }), cancel))
+            : Trainer.Run(config, Terminal.Report<TrainProgress>(p => output.WriteLine(Line(p))), cancel);
+        if (result.NothingLeft)
+        {
+            output.WriteLine($"distill train: {config.Trainer.Out} had already finished its {result.Steps} steps; nothing left to do (the student is in {result.ModelDirectory})");
+            return 0;
+        }
+        output.WriteLine(LossPlots.TryWrite(config.Trainer.Out));
         output.WriteLine($"distill train: {result.Steps} steps, final loss {Format(result.FinalLoss)}" +
             (result.SkippedSteps > 0 ? $", {result.SkippedSteps} skipped" : "") + $"; student saved to {result.ModelDirectory}");
         return 0;
-    }
-
-    private static TrainResult RunPlain(TrainConfig config, TextWriter output, CancellationToken token) =>
-        Trainer.Run(config, new LineProgress(p => output.WriteLine(Line(p))), token);
-
-    private static TrainResult RunWithProgressBar(TrainConfig config, CancellationToken token)
-    {
-        TrainResult? result = null;
-        AnsiConsole.Progress()
-            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(),
-                new ElapsedTimeColumn(), new RemainingTimeColumn())
-            .Start(context =>
-            {
-                var task = context.AddTask("starting", maxValue: config.Trainer.Steps);
-                result = Trainer.Run(config, new LineProgress(p =>
-                {
-                    if (p.Validation is not null || p.Message is not null) AnsiConsole.MarkupLine(Markup.Escape(Line(p)));
-                    else task.Description = Markup.Escape(Line(p));
-                    task.Value = p.Step;
-                }), token);
-            });
-        return result!;
     }
 
     private static string Line(TrainProgress p)
@@ -140,9 +137,4 @@ public static class TrainCommand
     }
 
     private static string Format(double value) => value.ToString("F4", CultureInfo.InvariantCulture);
-
-    private sealed class LineProgress(Action<TrainProgress> report) : IProgress<TrainProgress>
-    {
-        public void Report(TrainProgress value) => report(value);
-    }
 }

@@ -9,7 +9,7 @@ namespace Distill.Evaluation;
 /// <summary>
 /// Held-out metrics of a student on tokenized examples: cross-entropy, perplexity and token accuracy, and, given a
 /// teacher (a model folder or a logit cache made from the same data), KL(teacher‖student) and top-1 agreement.
-/// The work is the trainer's <see cref="Validator.Run"/>; with a teacher model both models run on the same
+/// The work is <see cref="Validator.Run"/>, as in the trainer's validation; with a teacher model both models run on the same
 /// micro-batches and the teacher's logits are projected chunk by chunk like the student's.
 /// </summary>
 public static class Evaluator

@@ -15,6 +15,12 @@ public static class NemoJsonl
     /// <summary>Rows are padded to a multiple of this, as NeMo's SFT collate does.</summary>
     public const int PadMultiple = 16;
 
+    /// <summary>The chunk file name prefix when none is given (<c>kd_0.jsonl</c>, ...).</summary>
+    public const string DefaultName = "kd";
+
+    /// <summary>One chunk file unless more are asked for (NeMo's trainer reads any number of equal-length chunks).</summary>
+    public const int DefaultChunkCount = 1;
+
     private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     /// <summary>

@@ -29,12 +29,10 @@ public sealed class LlamaAttention : nn.Module<Tensor, AttentionContext, Tensor>
         _kvHeads = config.KeyValueHeads;
         _headDim = config.HeadDimension;
         _dropout = config.AttentionDropout;
-        var qkvBias = config.Family == ModelFamily.Qwen2 || config.AttentionBias;
-        var oBias = config.Family == ModelFamily.Llama && config.AttentionBias;
-        q_proj = nn.Linear(config.HiddenSize, _heads * _headDim, qkvBias, device, dtype);
-        k_proj = nn.Linear(config.HiddenSize, _kvHeads * _headDim, qkvBias, device, dtype);
-        v_proj = nn.Linear(config.HiddenSize, _kvHeads * _headDim, qkvBias, device, dtype);
-        o_proj = nn.Linear(_heads * _headDim, config.HiddenSize, oBias, device, dtype);
+        q_proj = nn.Linear(config.HiddenSize, _heads * _headDim, config.QkvBias, device, dtype);
+        k_proj = nn.Linear(config.HiddenSize, _kvHeads * _headDim, config.QkvBias, device, dtype);
+        v_proj = nn.Linear(config.HiddenSize, _kvHeads * _headDim, config.QkvBias, device, dtype);
+        o_proj = nn.Linear(_heads * _headDim, config.HiddenSize, config.OutputProjectionBias, device, dtype);
         RegisterComponents();
     }
 

@@ -94,6 +94,25 @@ public sealed record LlamaConfig
     [JsonConverter(typeof(TokenIdsJsonConverter))]
     public IReadOnlyList<int>? PadTokenId { get; init; }
 
+    /// <summary>Biases on q, k and v: always for Qwen2 (its modelling code hard-codes them), for Llama with attention_bias.</summary>
+    [JsonIgnore]
+    public bool QkvBias => Family == ModelFamily.Qwen2 || AttentionBias;
+
+    /// <summary>Bias on o_proj: Llama with attention_bias only (Mistral and Qwen2 have none).</summary>
+    [JsonIgnore]
+    public bool OutputProjectionBias => Family == ModelFamily.Llama && AttentionBias;
+
+    /// <summary>Biases on the MLP projections: Llama with mlp_bias only.</summary>
+    [JsonIgnore]
+    public bool MlpProjectionBias => Family == ModelFamily.Llama && MlpBias;
+
+    /// <summary>
+    /// The embedding row Hugging Face passes as <c>padding_idx</c>: a single <c>pad_token_id</c> inside the vocabulary,
+    /// else none. Its row starts at zero and its gradient stays zero.
+    /// </summary>
+    [JsonIgnore]
+    public long? PaddingIndex => PadTokenId is [var pad] && pad >= 0 && pad < VocabSize ? pad : null;
+
     /// <summary><c>torch_dtype</c> (transformers v5 writes <c>dtype</c>).</summary>
     public string? TorchDtype { get; init; }
 

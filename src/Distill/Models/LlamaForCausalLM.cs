@@ -83,7 +83,6 @@ public sealed class LlamaForCausalLM : nn.Module<CausalLMInput, CausalLMOutput>
             else
                 parameter.normal_(0.0, std);
         }
-        if (Config.PadTokenId is [var pad] && pad >= 0 && pad < Config.VocabSize)
-            model.EmbeddingWeight[pad].zero_();
+        if (Config.PaddingIndex is { } pad) model.EmbeddingWeight[pad].zero_();
     }
 }

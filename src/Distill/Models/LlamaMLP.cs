@@ -14,7 +14,7 @@ public sealed class LlamaMLP : nn.Module<Tensor, Tensor>
     public LlamaMLP(LlamaConfig config, Device? device = null, ScalarType dtype = ScalarType.Float32)
         : base(nameof(LlamaMLP))
     {
-        var bias = config.Family == ModelFamily.Llama && config.MlpBias;
+        var bias = config.MlpProjectionBias;
         gate_proj = nn.Linear(config.HiddenSize, config.IntermediateSize, bias, device, dtype);
         up_proj = nn.Linear(config.HiddenSize, config.IntermediateSize, bias, device, dtype);
         down_proj = nn.Linear(config.IntermediateSize, config.HiddenSize, bias, device, dtype);

@@ -26,9 +26,7 @@ public sealed class LlamaModel : nn.Module<CausalLMInput, CausalLMOutput>
         : base(nameof(LlamaModel))
     {
         _config = config;
-        // Hugging Face passes pad_token_id as padding_idx, which keeps that row's gradient at zero.
-        long? paddingIdx = config.PadTokenId is [var pad] && pad >= 0 && pad < config.VocabSize ? pad : null;
-        embed_tokens = nn.Embedding(config.VocabSize, config.HiddenSize, paddingIdx, device: device, dtype: dtype);
+        embed_tokens = nn.Embedding(config.VocabSize, config.HiddenSize, config.PaddingIndex, device: device, dtype: dtype);
         layers = nn.ModuleList(Enumerable.Range(0, config.NumHiddenLayers)
             .Select(i => new LlamaDecoderLayer(config, device, dtype, i)).ToArray());
         norm = new LlamaRMSNorm(config.HiddenSize, config.RmsNormEps, device, dtype);

@@ -14,9 +14,7 @@ public static class LlamaStateLayout
         long q = (long)config.NumAttentionHeads * config.HeadDimension;
         long kv = (long)config.KeyValueHeads * config.HeadDimension;
         long mlp = config.IntermediateSize;
-        var qkvBias = config.Family == ModelFamily.Qwen2 || config.AttentionBias;
-        var oBias = config.Family == ModelFamily.Llama && config.AttentionBias;
-        var mlpBias = config.Family == ModelFamily.Llama && config.MlpBias;
+        var (qkvBias, oBias, mlpBias) = (config.QkvBias, config.OutputProjectionBias, config.MlpProjectionBias);
         var layout = new List<(string, long[])> { ("model.embed_tokens.weight", [config.VocabSize, hidden]) };
         for (var i = 0; i < config.NumHiddenLayers; i++)
         {

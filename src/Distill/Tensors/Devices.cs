@@ -26,4 +26,12 @@ public static class Devices
         "bf16" or "bfloat16" => torch.ScalarType.BFloat16,
         _ => throw new ArgumentException($"unknown compute dtype '{name}' (expected fp32 or bf16)"),
     };
+
+    /// <summary>The short name of a compute dtype ("fp32", "bf16"), as <see cref="ParseComputeDType"/> reads it.</summary>
+    public static string ComputeDTypeName(torch.ScalarType dtype) => dtype switch
+    {
+        torch.ScalarType.Float32 => "fp32",
+        torch.ScalarType.BFloat16 => "bf16",
+        _ => throw new ArgumentException($"{dtype} is not a compute dtype (expected fp32 or bf16)"),
+    };
 }

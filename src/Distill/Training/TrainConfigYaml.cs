@@ -56,6 +56,11 @@ public static class TrainConfigYaml
         return config;
     }
 
+    /// <summary>The value of recipe key <paramref name="key"/> ("section.name") in <paramref name="config"/> as YAML text, "null" when unset.</summary>
+    /// <exception cref="ArgumentException">No such key.</exception>
+    public static string ValueOf(TrainConfig config, string key) =>
+        (ConfigKeys.Find(key) ?? throw new ArgumentException($"unknown recipe key '{key}'", nameof(key))).Format(config);
+
     /// <summary>The config as YAML, every key written, sections in order, so the file can be used as a recipe again.</summary>
     public static string ToYaml(TrainConfig config)
     {

@@ -1,3 +1,5 @@
+using Distill.Evaluation;
+
 namespace Distill.Training;
 
 /// <summary>What the trainer reports after each optimizer step or validation, for progress bars and logs.</summary>

@@ -9,7 +9,7 @@ namespace Distill.Training;
 /// <summary>
 /// <c>distill train</c> as a library call: KD + SFT training of a student from a logit cache (or plain SFT from
 /// tokenized JSONL), resumable exactly. Output folder: <c>train_config.yaml</c> (the resolved config),
-/// <c>metrics.jsonl</c>, <c>loss.png</c> and <c>lr.png</c>, <c>checkpoints/step-N/</c> and the final student in
+/// <c>metrics.jsonl</c>, <c>checkpoints/step-N/</c> and the final student in
 /// <c>final/</c> (its fp32 master weights, with the student's tokenizer files).
 /// </summary>
 public static class Trainer
@@ -44,6 +44,13 @@ public static class Trainer
         var t = config.Trainer;
         var identity = DataIdentity.Of(train);
         var resume = RunFolder.Prepare(config, identity, notes);
+        var final = Path.Combine(t.Out, FinalFolder);
+        // A resumed run that had already finished: its final student stands (saved from the same masters), nothing to redo.
+        if (resume is { State: var finished } && finished.Step == t.Steps && Directory.Exists(final))
+        {
+            foreach (var note in notes) progress?.Report(new TrainProgress(finished.Step, t.Steps, double.NaN, 0, 0, 0, 0, 0, TimeSpan.Zero, Message: note));
+            return new TrainResult(finished.Step, double.NaN, final, finished.SkippedSteps, Validation: null) { NothingLeft = true };
+        }
         var device = Devices.Parse(config.Model.Device);
         var master = HfModelFolder.Load(resume?.Path ?? config.Model.Student, device, ScalarType.Float32);
         using var model = new TrainingModel(master, config.Model.ComputeDType);
@@ -74,27 +81,13 @@ public static class Trainer
             RunFolder.RemoveIfNothingToResume(t.Out);
             throw;
         }
-        var final = Path.Combine(t.Out, FinalFolder);
         NonFiniteGuard.CheckWeights(master, $"final model {final}");
         HfModelFolder.Save(master, final, new HfSaveOptions { Overwrite = true, SourceDirectory = config.Model.Student });
         metrics.Dispose();
-        DrawPlots(t.Out, progress, loop.State);
-        return new TrainResult(loop.State.Step, loop.LastLoss, final, loop.State.SkippedSteps, loop.LastValidation);
-    }
-
-    // Plots are a convenience: a machine without the native drawing library still gets its trained model.
-    private static void DrawPlots(string outDir, IProgress<TrainProgress>? progress, TrainerState state)
-    {
-        string message;
-        try
+        return new TrainResult(loop.State.Step, loop.LastLoss, final, loop.State.SkippedSteps, loop.LastValidation)
         {
-            message = "plots: " + string.Join(", ", LossPlots.Write(outDir));
-        }
-        catch (Exception e) when (e is DllNotFoundException or TypeInitializationException or IOException)
-        {
-            message = $"plots skipped: {e.Message}";
-        }
-        progress?.Report(new TrainProgress(state.Step, state.Step, double.NaN, 0, 0, 0, 0, 0, TimeSpan.Zero, Message: message));
+            NothingLeft = loop.State.Step == start.Step,
+        };
     }
 
     /// <summary>

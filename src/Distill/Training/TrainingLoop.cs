@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Distill.Evaluation;
 using Distill.Teachers;
 using Distill.Text.Tokenization;
 using TorchSharp;

@@ -10,7 +10,7 @@ public class ProgramTests
         var parse = Program.CreateRoot().Parse(["inspect", "some-folder", "--threads", "3"]);
 
         Assert.Empty(parse.Errors);
-        Assert.Equal(3, parse.GetValue(Program.Threads));
+        Assert.Equal(3, parse.GetValue(CommonOptions.Threads));
     }
 
     [Theory]

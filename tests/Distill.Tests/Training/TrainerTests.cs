@@ -76,7 +76,8 @@ public sealed class TrainerTests : IDisposable
         Assert.NotNull(result.Validation);
         var resolved = TrainConfigYaml.Load(Path.Combine(outDir, TrainConfigYaml.ResolvedFileName));
         Assert.Equal(outDir, resolved.Trainer.Out);
-        foreach (var png in new[] { LossPlots.LossFile, LossPlots.LrFile })
+        Assert.StartsWith("plots: ", Distill.Cli.LossPlots.TryWrite(outDir));
+        foreach (var png in new[] { Distill.Cli.LossPlots.LossFile, Distill.Cli.LossPlots.LrFile })
             Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, File.ReadAllBytes(Path.Combine(outDir, png)).Take(4));
         using var final = HfModelFolder.Load(result.ModelDirectory, CPU, ScalarType.Float32);
         Assert.Equal(TrainingTestData.Vocab, final.Config.VocabSize);

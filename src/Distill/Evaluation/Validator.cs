@@ -1,11 +1,15 @@
 using Distill.Losses;
 using Distill.Models;
+using Distill.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Distill.Training;
+namespace Distill.Evaluation;
 
-/// <summary>Evaluates a model on every example of a source, in index order, without gradients.</summary>
+/// <summary>
+/// Evaluates a model on every example of a source, in index order, without gradients: the one held-out measurement, which
+/// the trainer's validation, <c>distill eval</c> (<see cref="Evaluator"/>) and the demo call.
+/// </summary>
 public static class Validator
 {
     /// <summary>

@@ -1,4 +1,4 @@
-namespace Distill.Training;
+namespace Distill.Evaluation;
 
 /// <summary>Held-out metrics, each a mean over the supervised tokens of the whole validation set.</summary>
 /// <param name="Loss">The objective, kd_weight·KD + sft_weight·CE.</param>

@@ -1,11 +1,13 @@
 using System.Text.Json.Nodes;
+using Distill.Training;
 using ScottPlot;
 
-namespace Distill.Training;
+namespace Distill.Cli;
 
 /// <summary>
 /// PNG curves from <c>metrics.jsonl</c>, drawn headless with ScottPlot: <c>loss.png</c> (training loss, KD and SFT
-/// per step, validation loss as markers) and <c>lr.png</c> (the learning rate per step).
+/// per step, validation loss as markers) and <c>lr.png</c> (the learning rate per step). <c>distill train</c> draws them
+/// into its output folder after the run; the plotting package stays out of the core library.
 /// </summary>
 public static class LossPlots
 {
@@ -14,6 +16,22 @@ public static class LossPlots
 
     /// <summary>The learning-rate curve's file name.</summary>
     public const string LrFile = "lr.png";
+
+    /// <summary>
+    /// Draws both plots and says so in one line, or why they were skipped: plots are a convenience, so a machine without
+    /// the native drawing library still gets its trained model.
+    /// </summary>
+    public static string TryWrite(string outDir)
+    {
+        try
+        {
+            return "plots: " + string.Join(", ", Write(outDir));
+        }
+        catch (Exception e) when (e is DllNotFoundException or TypeInitializationException or IOException)
+        {
+            return $"plots skipped: {e.Message}";
+        }
+    }
 
     /// <summary>Draws both plots into <paramref name="outDir"/> from its metrics log; returns the files written.</summary>
     public static IReadOnlyList<string> Write(string outDir)

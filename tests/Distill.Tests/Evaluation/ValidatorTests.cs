@@ -1,11 +1,13 @@
+using Distill.Evaluation;
 using Distill.Losses;
 using Distill.Models;
 using Distill.Teachers;
+using Distill.Tests.Training;
 using Distill.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Distill.Tests.Training;
+namespace Distill.Tests.Evaluation;
 
 public sealed class ValidatorTests : IDisposable
 {
