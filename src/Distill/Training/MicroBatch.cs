@@ -15,8 +15,9 @@ namespace Distill.Training;
 public sealed class MicroBatch
 {
     private MicroBatch(IReadOnlyList<TrainingExample> examples, long[]? indices, Tensor inputIds, Tensor? attentionMask,
-        Tensor hiddenRows, Tensor labels, int[] rowCounts, long tokens)
+        Tensor hiddenRows, Tensor labels, int[] rowCounts, long tokens, (int Min, int Max) idRange)
     {
+        _idRange = idRange;
         Examples = examples;
         Indices = indices;
         InputIds = inputIds;
@@ -26,6 +27,10 @@ public sealed class MicroBatch
         RowCounts = rowCounts;
         Tokens = tokens;
     }
+
+    // The smallest and largest token id, seen on the host while packing: Hidden checks them against the model's
+    // vocabulary without reading the ids back from the device (a sync per forward pass on a GPU).
+    private readonly (int Min, int Max) _idRange;
 
     /// <summary>The id written into padding positions (any valid id: padded positions are masked out of attention and loss).</summary>
     public const int PadId = 0;
@@ -76,12 +81,14 @@ public sealed class MicroBatch
         var rows = new List<long>();
         var labels = new List<long>();
         var counts = new int[examples.Count];
+        var (minId, maxId) = (PadId, PadId);
         for (var b = 0; b < examples.Count; b++)
         {
             var e = examples[b];
             for (var j = 0; j < e.InputIds.Length; j++)
             {
                 ids[b * width + j] = e.InputIds[j];
+                (minId, maxId) = (Math.Min(minId, e.InputIds[j]), Math.Max(maxId, e.InputIds[j]));
                 attention[b * width + j] = 1;
                 if (j == 0 || e.LossMask[j] == 0) continue;
                 rows.Add((long)b * width + j - 1);
@@ -97,14 +104,21 @@ public sealed class MicroBatch
             tensor(rows.ToArray(), ScalarType.Int64, device),
             tensor(labels.ToArray(), ScalarType.Int64, device),
             counts,
-            attention.Sum());
+            attention.Sum(),
+            (minId, maxId));
     }
 
     /// <summary>[N, H] <paramref name="model"/>'s final hidden states at the rows that predict the targets.</summary>
+    /// <exception cref="InvalidDataException">A token id is outside the model's vocabulary (checked on the host, before the forward pass).</exception>
     public Tensor Hidden(LlamaForCausalLM model)
     {
-        var output = model.Forward(new CausalLMInput { InputIds = InputIds, AttentionMask = AttentionMask, ComputeLogits = false });
+        var vocab = model.Config.VocabSize;
+        if (_idRange.Min < 0 || _idRange.Max >= vocab)
+            throw new InvalidDataException($"micro-batch{Where()}: token id {(_idRange.Min < 0 ? _idRange.Min : _idRange.Max)} is outside the model's vocabulary [0, {vocab})");
+        var output = model.Forward(new CausalLMInput { InputIds = InputIds, AttentionMask = AttentionMask, ComputeLogits = false, IdsInVocabulary = true });
         var h = output.LastHiddenState;                                                             // [B, T, H]
         return h.reshape(-1, h.shape[2]).index_select(0, HiddenRows);
     }
+
+    private string Where() => Indices is { } ix ? $" of examples {string.Join(", ", ix.Take(8))}{(ix.Length > 8 ? ", ..." : "")}" : "";
 }
