@@ -57,7 +57,7 @@ public class MicroBatchTests
         var batch = MicroBatch.Build(source, [1, 0], CPU);
         var teacher = new CachedTeacher(source).Signal(batch);
         Assert.Equal(new long[] { 10, 11, 6, 8 }, batch.Labels.data<long>().ToArray());
-        Assert.Equal(new long[] { 21, 22, 11, 13 }, teacher.TopkIds!.data<long>().ToArray());
+        Assert.Equal(new long[] { 21, 22, 11, 13 }, teacher.TopkIds!.to_type(ScalarType.Int64).data<long>().ToArray());
         Assert.Equal(new long[] { 4, 1 }, teacher.TopkIds.shape);
         Assert.Equal(new[] { 1f, 2f, 0.5f, 0.25f }, teacher.LogSumExp!.data<float>().ToArray());
         Assert.Equal(new long[] { 0, 1, 4, 6 }, batch.HiddenRows.data<long>().ToArray());
