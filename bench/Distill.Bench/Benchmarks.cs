@@ -13,6 +13,7 @@ internal static class Benchmarks
         ("topk", TopKOverhead.Run),
         ("train", TrainThroughput.Run),
         ("train_memory", TrainMemory.Run),
+        ("train_scaling", TrainScaling.Run),
         ("decode", DecodeThroughput.Run),
         ("online", OnlineTraining.Run),
         ("serve", ServeThroughput.Run),

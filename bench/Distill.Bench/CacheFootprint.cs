@@ -78,7 +78,7 @@ internal static class CacheFootprint
     private static void Write(string folder, List<CacheExample> examples, string dtype)
     {
         var settings = CacheManifest.Create(new TeacherFingerprint("sha256:bench-config", "sha256:bench-weights", VocabSize),
-            "sha256:bench-tokenizer", "", new DataSource("synthetic", new string('0', 64)), TopK, dtype, Tokens, examples.Count);
+            "sha256:" + new string('b', 64), "", new DataSource("synthetic", new string('0', 64)), TopK, dtype, Tokens, examples.Count);
         var writer = LogitCacheWriter.Open(folder, settings);
         foreach (var example in examples) writer.Add(example);
         writer.Complete();

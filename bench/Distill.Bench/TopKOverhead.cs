@@ -99,7 +99,7 @@ internal static class TopKOverhead
         }
         var folder = Path.Combine(root, Guid.NewGuid().ToString("N"));
         var settings = CacheManifest.Create(new TeacherFingerprint("sha256:bench-config", "sha256:bench-weights", vocab),
-            "sha256:bench-tokenizer", "", new DataSource("synthetic", new string('0', 64)), TopK, "f32", MaxLength, results.Count);
+            "sha256:" + new string('b', 64), "", new DataSource("synthetic", new string('0', 64)), TopK, "f32", MaxLength, results.Count);
         var writer = LogitCacheWriter.Open(folder, settings);
         foreach (var example in results.Values) writer.Add(example);
         writer.Complete();

@@ -74,7 +74,7 @@ internal static class TrainMemory
 
     // The first pass runs on one example only: it allocates the parameters' gradients (and the libraries' one-off
     // buffers) before any measurement, at a quarter of the cost.
-    private static void Pass(LlamaForCausalLM model, SyntheticTrainingSource source, KdObjective objective, int chunk, int examples)
+    internal static void Pass(LlamaForCausalLM model, SyntheticTrainingSource source, KdObjective objective, int chunk, int examples)
     {
         using var scope = NewDisposeScope();
         GradientAccumulator.Accumulate(model, source, Enumerable.Range(0, examples).Select(i => (long)i).ToArray(), examples, objective, chunk, source.Teacher);

@@ -83,7 +83,8 @@ public sealed class LogitCacheReader : IDisposable
 
     /// <summary>
     /// The rows of <paramref name="examples"/> (in that order) narrowed to <paramref name="k"/> columns, copied once from
-    /// the mapping into new tensors (ids widened to int64, logits to float32 during that copy). Every copied row is checked
+    /// the mapping into new tensors in the stored dtypes (ids int32, logits f32/bf16/f16: the losses widen them on the
+    /// device, where a bf16 cache's rows move half the bytes). Every copied row is checked
     /// (<see cref="CacheExample.CheckRow"/>, ids against the manifest's teacher vocabulary) while it is still on the host,
     /// so the check costs no device sync; <see cref="InvalidDataException"/> names the shard, its row and the example.
     /// </summary>
@@ -97,13 +98,16 @@ public sealed class LogitCacheReader : IDisposable
             counts[i] = Example(examples[i], width).Rows;
             total += counts[i];
         }
+        var logitDType = LogitDTypes.Parse(Manifest.LogitDType);
+        var size = LogitDTypes.ElementSize(logitDType);
         using var scope = torch.NewDisposeScope();
-        var ids = torch.empty([total, width], torch.ScalarType.Int64);
-        var logits = torch.empty([total, width], torch.ScalarType.Float32);
+        var ids = torch.empty([total, width], torch.ScalarType.Int32);
+        var logits = torch.empty([total, width], Tensors.DTypes.ToTorch(logitDType));
         var lse = torch.empty([total], torch.ScalarType.Float32);
-        var idSpan = MemoryMarshal.Cast<byte, long>(ids.bytes);
-        var logitSpan = MemoryMarshal.Cast<byte, float>(logits.bytes);
+        var idSpan = MemoryMarshal.Cast<byte, int>(ids.bytes);
+        var logitBytes = logits.bytes;
         var lseSpan = MemoryMarshal.Cast<byte, float>(lse.bytes);
+        var decoded = new float[width];                                  // one row as fp32, for the check only
         var row = 0;
         foreach (var index in examples)
         {
@@ -112,11 +116,10 @@ public sealed class LogitCacheReader : IDisposable
             for (var r = 0; r < view.Rows; r++, row++)
             {
                 var source = view.RowIds(r);
-                var target = idSpan.Slice(row * width, width);
-                for (var c = 0; c < width; c++) target[c] = source[c];
-                var values = logitSpan.Slice(row * width, width);
-                view.RowLogits(r, values);
-                var problem = CacheExample.CheckRow(source, values, view.LogSumExp[r], Manifest.Teacher.VocabSize);
+                source.CopyTo(idSpan.Slice(row * width, width));
+                view.RowLogitBytes(r).CopyTo(logitBytes.Slice(row * width * size, width * size));
+                view.RowLogits(r, decoded);
+                var problem = CacheExample.CheckRow(source, decoded, view.LogSumExp[r], Manifest.Teacher.VocabSize);
                 if (problem is not null)
                     throw new InvalidDataException($"{shard.Path}: row {shard.FirstRow(local) + r} (example {index}): {problem}");
             }

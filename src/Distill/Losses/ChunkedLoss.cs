@@ -38,9 +38,25 @@ public static class ChunkedLoss
         CheckArguments(hidden, outputWeight, targets, objective, chunkSize);
         if (!(normaliser > 0) || double.IsInfinity(normaliser))
             throw new ArgumentOutOfRangeException(nameof(normaliser), normaliser, "normaliser must be finite and > 0");
+        targets.CheckIds(outputWeight.shape[0]);
         using var scope = NewDisposeScope();
         var leaf = hidden.detach().requires_grad_(true);                                   // [N, H]
-        var sums = zeros(3, dtype: ScalarType.Float64, device: hidden.device);              // total, kd, sft
+        var sums = BackwardChunks(leaf, outputWeight, targets, objective, chunkSize, normaliser);
+        var grad = leaf.grad ?? zeros_like(hidden);                                          // null when N = 0
+        var values = LossMath.ReadToHost<double>(sums);                                      // the one host read after the loop
+        return new ChunkedLossResult(values[0] / normaliser, values[1] / normaliser, values[2] / normaliser,
+            grad.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>
+    /// The chunk loop of <see cref="Backward"/> on a leaf [N, H] whose ids were checked: accumulates the gradients and
+    /// returns the [3] fp64 sums (total, kd, sft) still on the device. Nothing in it reads a value back to the host, so
+    /// on a GPU the chunks queue without waiting (a test counts the reads, <see cref="LossMath.HostReads"/>).
+    /// </summary>
+    internal static Tensor BackwardChunks(Tensor leaf, Tensor outputWeight, LossTargets targets, KdObjective objective, int chunkSize, double normaliser)
+    {
+        using var scope = NewDisposeScope();
+        var sums = zeros(3, dtype: ScalarType.Float64, device: leaf.device);                // total, kd, sft
         for (long start = 0; start < targets.Rows; start += chunkSize)
         {
             using var chunkScope = NewDisposeScope();
@@ -49,15 +65,12 @@ public static class ChunkedLoss
             // models do it); the loss upcasts to fp32.
             var logits = leaf.narrow(0, start, length).matmul(outputWeight.t());
             var chunk = targets.Slice(start, length);
-            var terms = KdLoss.PerToken(objective, logits, chunk.Labels, chunk.Teacher);
+            var terms = KdLoss.PerToken(objective, logits, chunk.Labels, chunk.Teacher, checkIds: false);
             var loss = LossReduction.Normalised(terms.Total, chunk.Mask, normaliser);
             loss.backward();
             AccumulateSums(sums, terms, chunk.Mask);
         }
-        var grad = leaf.grad ?? zeros_like(hidden);                                          // null when N = 0
-        var values = sums.data<double>().ToArray();
-        return new ChunkedLossResult(values[0] / normaliser, values[1] / normaliser, values[2] / normaliser,
-            grad.MoveToOuterDisposeScope());
+        return sums.MoveToOuterDisposeScope();
     }
 
     /// <summary>Evaluation path: no gradients, returns masked sums and the token count of this batch.</summary>
@@ -65,6 +78,7 @@ public static class ChunkedLoss
     public static LossSums Evaluate(Tensor hidden, Tensor outputWeight, LossTargets targets, KdObjective objective, int chunkSize)
     {
         CheckArguments(hidden, outputWeight, targets, objective, chunkSize);
+        targets.CheckIds(outputWeight.shape[0]);
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var sums = zeros(3, dtype: ScalarType.Float64, device: hidden.device);
@@ -74,9 +88,9 @@ public static class ChunkedLoss
             var length = Math.Min(chunkSize, targets.Rows - start);
             var logits = hidden.narrow(0, start, length).matmul(outputWeight.t());         // [c, V]
             var chunk = targets.Slice(start, length);
-            AccumulateSums(sums, KdLoss.PerToken(objective, logits, chunk.Labels, chunk.Teacher), chunk.Mask);
+            AccumulateSums(sums, KdLoss.PerToken(objective, logits, chunk.Labels, chunk.Teacher, checkIds: false), chunk.Mask);
         }
-        var values = sums.data<double>().ToArray();
+        var values = LossMath.ReadToHost<double>(sums);
         return new LossSums(values[0], values[1], values[2], LossReduction.Count(targets.Mask, targets.Rows));
     }
 

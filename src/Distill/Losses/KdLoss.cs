@@ -13,15 +13,40 @@ public static class KdLoss
     /// <remarks>
     /// With full teacher logits, fwd_kl/tail_fwd_kl are the exact KL(T‖S) and bwd_kl/tail_bwd_kl the exact
     /// KL(S‖T) over the shared vocabulary (JSD at β = 0 / 1): with the whole distribution there is no tail.
+    /// Cost: the [N, V] logits are upcast once, and one logsumexp over them serves CE and tail-aware KD; the label
+    /// and the teacher's K ids are gathered in one [N, 1 + K] gather from x before any upcast, so the backward pass
+    /// scatters into one [N, V] gradient for both terms instead of one per term.
     /// </remarks>
-    /// <exception cref="InvalidDataException">The objective is invalid, or the teacher's signal lacks what the loss needs.</exception>
-    public static KdLossTerms PerToken(KdObjective objective, Tensor studentLogits, Tensor labels, TeacherSignal? teacher)
+    /// <param name="objective">The objective.</param>
+    /// <param name="studentLogits">[N, V] student logits x (any float dtype).</param>
+    /// <param name="labels">[N] int64/int32 next-token ids (negative = ignored row).</param>
+    /// <param name="teacher">The teacher's signal for the same rows, or null for plain SFT.</param>
+    /// <param name="checkIds">
+    /// Check that labels and teacher ids index the vocabulary (one read back to the host). Per-chunk callers check all
+    /// rows once up front (<see cref="LossTargets.CheckIds"/>) and pass false, so the chunk loop never waits on the device.
+    /// </param>
+    /// <exception cref="InvalidDataException">The objective is invalid, the teacher's signal lacks what the loss needs, or an id is out of range.</exception>
+    public static KdLossTerms PerToken(KdObjective objective, Tensor studentLogits, Tensor labels, TeacherSignal? teacher, bool checkIds = true)
     {
         objective.Validate();
         if (studentLogits.dim() != 2) throw new ArgumentException($"student logits [{string.Join(", ", studentLogits.shape)}] must be [N, V]");
+        LossMath.CheckRows(studentLogits, labels, "logits", "labels");
+        if (teacher is not null && teacher.Rows != studentLogits.shape[0])
+            throw new ArgumentException($"teacher signal has {teacher.Rows} rows but student logits have {studentLogits.shape[0]}");
+        if (checkIds) new LossTargets(labels, null, teacher).CheckIds(studentLogits.shape[1]);
         using var scope = NewDisposeScope();
-        var s = LossMath.AtLeastFloat32(studentLogits) * objective.LogitsScale;          // [N, V]
-        var sft = Sft.CrossEntropy(objective.SftWeight == 0 ? s.detach() : s, labels);
+        var topK = teacher is { IsTopK: true } && objective.Kind != KdLossKind.SampledRkl ? teacher : null;
+        var labels64 = labels.to_type(ScalarType.Int64);
+        var columns = labels64.clamp_min(0).unsqueeze(1);                                 // [N, 1]; ignored rows read column 0
+        if (topK is not null) columns = cat(new[] { columns, topK.TopkIds!.to_type(ScalarType.Int64) }, 1);   // [N, 1 + K]
+        var picked = studentLogits.gather(1, columns);                                    // [N, 1 + K], model dtype
+        var s = Scaled(studentLogits, objective.LogitsScale);                             // [N, V] fp32
+        var logZ = s.logsumexp(1, keepdim: true);                                         // [N, 1]
+        var sPicked = Scaled(picked, objective.LogitsScale);                              // [N, 1 + K] fp32
+        // A term whose weight is 0 is still computed for the log but must not add to the gradient.
+        Tensor ForSft(Tensor t) => objective.SftWeight == 0 ? t.detach() : t;
+        Tensor ForKd(Tensor t) => objective.KdWeight == 0 ? t.detach() : t;
+        var sft = Sft.FromParts(ForSft(logZ).squeeze(1), ForSft(sPicked).select(1, 0), labels64.lt(0));
         Tensor kd;
         if (teacher is null)
         {
@@ -29,41 +54,46 @@ public static class KdLoss
                 throw new InvalidDataException($"kd objective: kd_weight = {objective.KdWeight} but no teacher signal was given");
             kd = zeros_like(sft);
         }
+        else if (topK is not null)
+        {
+            var k = topK.TopkIds!.shape[1];
+            kd = TopKDivergence(objective, ForKd(s), ForKd(logZ), columns.narrow(1, 1, k), ForKd(picked).narrow(1, 1, k),
+                ForKd(sPicked).narrow(1, 1, k), topK) * objective.KdFactor;
+        }
         else
         {
-            var x = objective.KdWeight == 0 ? studentLogits.detach() : studentLogits;
-            kd = Divergence(objective, x, labels, teacher) * objective.KdFactor;
+            kd = Divergence(objective, ForKd(studentLogits), labels, teacher, checkIds) * objective.KdFactor;
         }
         var total = objective.KdWeight * kd + objective.SftWeight * sft;
         return new KdLossTerms(total.MoveToOuterDisposeScope(), kd.MoveToOuterDisposeScope(), sft.MoveToOuterDisposeScope());
     }
 
-    private static Tensor Divergence(KdObjective o, Tensor x, Tensor labels, TeacherSignal teacher)
+    // s = scale·x in fp32 (fp64 kept); no multiply when the scale is 1 (a full pass over [N, V] and its backward saved).
+    private static Tensor Scaled(Tensor x, double scale)
     {
-        if (teacher.Rows != x.shape[0])
-            throw new ArgumentException($"teacher signal has {teacher.Rows} rows but student logits have {x.shape[0]}");
+        var wide = LossMath.AtLeastFloat32(x);
+        return scale == 1 ? wide : wide * scale;
+    }
+
+    // x at the K ids (model dtype) for the renormalised losses, s and its log-normaliser for the tail-aware ones.
+    private static Tensor TopKDivergence(KdObjective o, Tensor s, Tensor logZ, Tensor ids, Tensor xAtIds, Tensor sAtIds, TeacherSignal teacher)
+    {
+        if (o.IsTailAware)
+            return TopKKd.TailAwareFromParts(s, logZ, ids, sAtIds, teacher.TopkLogits!, teacher.LogSumExp
+                    ?? throw new InvalidDataException($"kd objective: {KdObjective.Name(o.Kind)} needs the teacher's logsumexp, which the signal lacks"),
+                o.Kind == KdLossKind.TailFwdKl ? KlDirection.Forward : KlDirection.Backward);
+        return TopKKd.Renormalised(o.Kind, o.Beta, xAtIds, teacher.TopkLogits!, o.LogitsScale / o.Temperature, o.TargetLogitsScale / o.Temperature);
+    }
+
+    private static Tensor Divergence(KdObjective o, Tensor x, Tensor labels, TeacherSignal teacher, bool checkIds)
+    {
         if (o.Kind == KdLossKind.SampledRkl)
-            return SampledReverseKl.PerToken(LossMath.AtLeastFloat32(x) * o.LogitsScale, labels, teacher.LabelLogProbsNoGrad(labels));
+            return SampledReverseKl.PerToken(LossMath.AtLeastFloat32(x) * o.LogitsScale, labels, teacher.LabelLogProbsNoGrad(labels), checkIds);
         if (teacher.TopkIds is null && teacher.Logits is null && teacher.Hidden is null)
             throw new InvalidDataException($"kd objective: {KdObjective.Name(o.Kind)} needs the teacher's distribution, but the teacher gave only the log-probability of each token; use sampled_rkl");
-        var studentScale = o.LogitsScale / o.Temperature;
-        var teacherScale = o.TargetLogitsScale / o.Temperature;
-        if (!teacher.IsTopK)
-        {
-            using var scope = NewDisposeScope();
-            var t = teacher.FullLogitsNoGrad() * o.TargetLogitsScale;
-            var beta = o.Kind switch { KdLossKind.FwdKl or KdLossKind.TailFwdKl => 0.0, KdLossKind.Jsd => o.Beta, _ => 1.0 };
-            return FullVocabKd.GeneralizedJsd(LossMath.AtLeastFloat32(x) * o.LogitsScale, t, beta, o.Temperature).MoveToOuterDisposeScope();
-        }
-        var (ids, logits) = (teacher.TopkIds!, teacher.TopkLogits!);
-        return o.Kind switch
-        {
-            KdLossKind.FwdKl => TopKKd.ForwardKl(x, ids, logits, studentScale, teacherScale),
-            KdLossKind.BwdKl => TopKKd.BackwardKl(x, ids, logits, studentScale, teacherScale),
-            KdLossKind.Jsd => TopKKd.GeneralizedJsd(x, ids, logits, o.Beta, studentScale, teacherScale),
-            _ => TopKKd.TailAware(x, ids, logits, teacher.LogSumExp
-                    ?? throw new InvalidDataException($"kd objective: {KdObjective.Name(o.Kind)} needs the teacher's logsumexp, which the signal lacks"),
-                o.Kind == KdLossKind.TailFwdKl ? KlDirection.Forward : KlDirection.Backward, o.LogitsScale),
-        };
+        using var scope = NewDisposeScope();
+        var t = teacher.FullLogitsNoGrad() * o.TargetLogitsScale;
+        var beta = o.Kind switch { KdLossKind.FwdKl or KdLossKind.TailFwdKl => 0.0, KdLossKind.Jsd => o.Beta, _ => 1.0 };
+        return FullVocabKd.GeneralizedJsd(LossMath.AtLeastFloat32(x) * o.LogitsScale, t, beta, o.Temperature).MoveToOuterDisposeScope();
     }
 }

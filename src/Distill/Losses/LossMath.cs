@@ -6,6 +6,21 @@ namespace Distill.Losses;
 /// <summary>Numerical building blocks shared by every divergence: dtype promotion and KL/JSD in log space.</summary>
 internal static class LossMath
 {
+    [ThreadStatic] private static long t_hostReads;
+
+    /// <summary>Reads on this thread through <see cref="ReadToHost{T}"/> so far: a test counts the chunk loop's (none).</summary>
+    internal static long HostReads => t_hostReads;
+
+    /// <summary>
+    /// The one way the losses read tensor values back to the host: on a GPU each read waits for every queued kernel
+    /// (a sync), so they happen at the boundaries of a micro-batch, never per chunk, and are counted.
+    /// </summary>
+    internal static T[] ReadToHost<T>(Tensor values) where T : unmanaged
+    {
+        t_hostReads++;
+        return values.cpu().data<T>().ToArray();
+    }
+
     /// <summary>
     /// Losses are computed in fp32 whatever the model's dtype (bf16/fp16 softmax over 100k+ entries loses
     /// most of the small probabilities KD is about). fp64 stays fp64 so gradients can be checked against
@@ -47,19 +62,26 @@ internal static class LossMath
     /// <summary>
     /// Top-K ids as int64 for gather, after checking they index the student's vocabulary: an out-of-range
     /// id would otherwise abort inside libtorch (or read a neighbouring row) instead of naming the culprit.
+    /// The check reads two numbers back to the host (a device sync on a GPU), so callers in a per-chunk loop
+    /// check all ids once before it (<see cref="LossTargets.CheckIds"/>) and pass <paramref name="check"/> false.
     /// </summary>
-    public static Tensor CheckedIds(Tensor ids, long vocabSize, string tensorName)
+    public static Tensor CheckedIds(Tensor ids, long vocabSize, string tensorName, bool check = true)
     {
         using var scope = NewDisposeScope();
         var ids64 = ids.to_type(ScalarType.Int64);
-        if (ids64.numel() > 0)
+        if (check && ids64.numel() > 0)
         {
-            var min = ids64.min().item<long>();
-            var max = ids64.max().item<long>();
-            if (min < 0 || max >= vocabSize)
-                throw new InvalidDataException($"{tensorName}: id {(min < 0 ? min : max)} is outside the student vocabulary [0, {vocabSize})");
+            var range = ReadToHost<long>(stack(new[] { ids64.min(), ids64.max() }));
+            ThrowIfOutside(tensorName, range[0], range[1], vocabSize);
         }
         return ids64.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Throws <see cref="InvalidDataException"/> naming <paramref name="tensorName"/> when [min, max] leaves [0, vocabSize).</summary>
+    public static void ThrowIfOutside(string tensorName, long min, long max, long vocabSize)
+    {
+        if (min < 0 || max >= vocabSize)
+            throw new InvalidDataException($"{tensorName}: id {(min < 0 ? min : max)} is outside the student vocabulary [0, {vocabSize})");
     }
 
     public static void CheckRows(Tensor a, Tensor b, string nameA, string nameB)

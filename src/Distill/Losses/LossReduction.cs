@@ -27,7 +27,7 @@ public static class LossReduction
     {
         if (mask is null) return rows;
         using var scope = NewDisposeScope();
-        return mask.to_type(ScalarType.Float64).sum().item<double>();
+        return LossMath.ReadToHost<double>(mask.to_type(ScalarType.Float64).sum())[0];
     }
 
     /// <summary>max(supervised tokens, 1): the 1 avoids 0/0 = NaN for a batch without supervised tokens.</summary>

@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Distill.Losses;
@@ -35,6 +36,26 @@ public sealed class LossTargets
 
     /// <summary>Number of rows N.</summary>
     public long Rows => Labels.shape[0];
+
+    /// <summary>
+    /// Checks, with one read back to the host, that every label (negative ones are ignored rows) and every teacher
+    /// top-K id indexes a vocabulary of <paramref name="vocabSize"/>: the boundary check that lets the per-chunk loss
+    /// loop run without any (<see cref="ChunkedLoss"/> calls it once per micro-batch).
+    /// </summary>
+    /// <exception cref="InvalidDataException">An id is outside [0, vocabSize); names labels or topk_ids and the id.</exception>
+    public void CheckIds(long vocabSize)
+    {
+        var ids = Teacher?.TopkIds;
+        bool hasLabels = Labels.numel() > 0, hasIds = ids is not null && ids.numel() > 0;
+        if (!hasLabels && !hasIds) return;
+        using var scope = NewDisposeScope();
+        var parts = new List<Tensor>();
+        if (hasLabels) parts.Add(Labels.max().to_type(ScalarType.Int64));
+        if (hasIds) parts.AddRange(new[] { ids!.min().to_type(ScalarType.Int64), ids.max().to_type(ScalarType.Int64) });
+        var range = LossMath.ReadToHost<long>(stack(parts));                                    // the one host read
+        if (hasLabels) LossMath.ThrowIfOutside("labels", 0, range[0], vocabSize);
+        if (hasIds) LossMath.ThrowIfOutside("topk_ids", range[^2], range[^1], vocabSize);
+    }
 
     /// <summary>Rows [start, start + length) as views, owned by the current dispose scope.</summary>
     public LossTargets Slice(long start, long length) => new(

@@ -19,14 +19,15 @@ public static class SampledReverseKl
     /// <param name="studentLogits">[N, V] student logits (the sampled tokens are the labels).</param>
     /// <param name="labels">[N] int64/int32 sampled token ids, in [0, V).</param>
     /// <param name="teacherLogProbs">[N] the teacher's log-probability of each label (no gradient flows into it).</param>
+    /// <param name="checkIds">Check the labels against the vocabulary (a host read); false when the caller checked them once up front.</param>
     /// <returns>[N] per-token losses, fp32 (fp64 kept).</returns>
-    public static Tensor PerToken(Tensor studentLogits, Tensor labels, Tensor teacherLogProbs)
+    public static Tensor PerToken(Tensor studentLogits, Tensor labels, Tensor teacherLogProbs, bool checkIds = true)
     {
         LossMath.CheckRows(studentLogits, labels, "student logits", "labels");
         LossMath.CheckRows(studentLogits, teacherLogProbs, "student logits", "teacher log-probabilities");
         using var scope = NewDisposeScope();
         var s = LossMath.AtLeastFloat32(studentLogits);                                         // [N, V]
-        var ids = LossMath.CheckedIds(labels.to_type(ScalarType.Int64), s.shape[1], "labels");
+        var ids = LossMath.CheckedIds(labels.to_type(ScalarType.Int64), s.shape[1], "labels", checkIds);
         var logQ = s.log_softmax(1).gather(1, ids.unsqueeze(1)).squeeze(1);                    // [N]
         var d = (logQ - teacherLogProbs.to_type(logQ.dtype)).detach();                         // [N]
         var surrogate = d * logQ;

@@ -20,10 +20,22 @@ public static class Sft
         using var scope = NewDisposeScope();
         var x = LossMath.AtLeastFloat32(logits);                       // [N, V]
         var ids = labels.to_type(ScalarType.Int64);
-        var ignored = ids.lt(0);
         var safeIds = LossMath.CheckedIds(ids.clamp_min(0), x.shape[1], "labels");
         var picked = x.gather(1, safeIds.unsqueeze(1)).squeeze(1);      // [N]
-        var ce = x.logsumexp(1) - picked;
+        return FromParts(x.logsumexp(1), picked, ids.lt(0)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// CE_i = logZ_i − x_i,label_i from its parts, 0 where <paramref name="ignored"/>: lets <see cref="KdLoss"/> share
+    /// the log-normaliser and the gathered columns with the KD term (one logsumexp per chunk, not two).
+    /// </summary>
+    /// <param name="logZ">[N] logsumexp of the (scaled, fp32) logits over the vocabulary.</param>
+    /// <param name="picked">[N] the same logits at the labels (any in-range id for ignored rows).</param>
+    /// <param name="ignored">[N] bool, true for rows whose label is negative.</param>
+    internal static Tensor FromParts(Tensor logZ, Tensor picked, Tensor ignored)
+    {
+        using var scope = NewDisposeScope();
+        var ce = logZ - picked;
         return where(ignored, zeros_like(ce), ce).MoveToOuterDisposeScope();
     }
 }

@@ -35,8 +35,8 @@ public static class TopKKd
         double logitsScale = 1, double targetLogitsScale = 1)
     {
         using var scope = NewDisposeScope();
-        var (logP, logQ) = RenormalisedLogProbs(studentLogits, topkIds, teacherTopkLogits, logitsScale, targetLogitsScale);
-        return LossMath.Kl(logP, logQ).MoveToOuterDisposeScope();
+        var atIds = studentLogits.gather(1, CheckedSupport(studentLogits, topkIds, teacherTopkLogits));
+        return Renormalised(KdLossKind.FwdKl, 0, atIds, teacherTopkLogits, logitsScale, targetLogitsScale).MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -48,8 +48,8 @@ public static class TopKKd
         double logitsScale = 1, double targetLogitsScale = 1)
     {
         using var scope = NewDisposeScope();
-        var (logP, logQ) = RenormalisedLogProbs(studentLogits, topkIds, teacherTopkLogits, logitsScale, targetLogitsScale);
-        return LossMath.Kl(logQ, logP).MoveToOuterDisposeScope();
+        var atIds = studentLogits.gather(1, CheckedSupport(studentLogits, topkIds, teacherTopkLogits));
+        return Renormalised(KdLossKind.BwdKl, 0, atIds, teacherTopkLogits, logitsScale, targetLogitsScale).MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -63,8 +63,8 @@ public static class TopKKd
     {
         KdObjective.CheckBeta(beta);
         using var scope = NewDisposeScope();
-        var (logP, logQ) = RenormalisedLogProbs(studentLogits, topkIds, teacherTopkLogits, logitsScale, targetLogitsScale);
-        return LossMath.GeneralizedJsd(logP, logQ, beta).MoveToOuterDisposeScope();
+        var atIds = studentLogits.gather(1, CheckedSupport(studentLogits, topkIds, teacherTopkLogits));
+        return Renormalised(KdLossKind.Jsd, beta, atIds, teacherTopkLogits, logitsScale, targetLogitsScale).MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -98,8 +98,27 @@ public static class TopKKd
         var s = LossMath.AtLeastFloat32(studentLogits) * logitsScale;                 // [N, V]
         var ids = CheckedSupport(s, topkIds, teacherTopkLogits);                        // [N, K]
         var logZ = s.logsumexp(1, keepdim: true);                                       // [N, 1]
-        var logQk = s.gather(1, ids) - logZ;                                            // [N, K]
-        var outside = s.masked_fill(zeros_like(s, ScalarType.Bool).scatter(1, ids, ones_like(ids, ScalarType.Bool)), double.NegativeInfinity);
+        return TailAwareFromParts(s, logZ, ids, s.gather(1, ids), teacherTopkLogits, teacherLogSumExp, direction).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// <see cref="TailAware(Tensor, Tensor, Tensor, Tensor, KlDirection, double)"/> from parts the caller already has,
+    /// so the CE term and this loss share one log-normaliser and one gather per chunk.
+    /// </summary>
+    /// <param name="s">[N, V] scaled student logits, fp32 (fp64 kept).</param>
+    /// <param name="logZ">[N, 1] logsumexp of <paramref name="s"/> over the vocabulary.</param>
+    /// <param name="ids">[N, K] int64 teacher ids, in range (checked by the caller).</param>
+    /// <param name="sAtIds">[N, K] <paramref name="s"/> at <paramref name="ids"/>.</param>
+    /// <param name="teacherTopkLogits">[N, K] teacher logits, max-subtracted as in the cache.</param>
+    /// <param name="teacherLogSumExp">[N] the teacher's log-normaliser.</param>
+    /// <param name="direction">Forward or backward KL.</param>
+    internal static Tensor TailAwareFromParts(Tensor s, Tensor logZ, Tensor ids, Tensor sAtIds, Tensor teacherTopkLogits, Tensor teacherLogSumExp,
+        KlDirection direction)
+    {
+        using var scope = NewDisposeScope();
+        var logQk = sAtIds - logZ;                                                      // [N, K]
+        // s with −inf written at the K ids: one [N, V] copy (a bool mask and masked_fill would make two).
+        var outside = s.scatter(1, ids, full_like(sAtIds, double.NegativeInfinity));
         var logQRest = (outside.logsumexp(1, keepdim: true) - logZ).clamp_min(Math.Log(RestFloor));
 
         var t = teacherTopkLogits.to_type(s.dtype);
@@ -112,15 +131,30 @@ public static class TopKKd
         return kl.MoveToOuterDisposeScope();
     }
 
-    private static (Tensor LogP, Tensor LogQ) RenormalisedLogProbs(Tensor studentLogits, Tensor topkIds,
-        Tensor teacherTopkLogits, double logitsScale, double targetLogitsScale)
+    /// <summary>
+    /// The renormalised top-K divergences (fwd_kl, bwd_kl, jsd) from the student's logits x at the K ids, gathered by
+    /// the caller before any upcast: in bf16 only [N, K] values are widened to fp32, not the [N, V] logits.
+    /// </summary>
+    /// <param name="kind">FwdKl, BwdKl or Jsd.</param>
+    /// <param name="beta">JSD's β (ignored for the KLs).</param>
+    /// <param name="studentAtIds">[N, K] student logits x at the teacher's ids, in the model's dtype.</param>
+    /// <param name="teacherTopkLogits">[N, K] teacher logits t.</param>
+    /// <param name="logitsScale">Student scale, already divided by the temperature.</param>
+    /// <param name="targetLogitsScale">Teacher scale, already divided by the temperature.</param>
+    internal static Tensor Renormalised(KdLossKind kind, double beta, Tensor studentAtIds, Tensor teacherTopkLogits,
+        double logitsScale, double targetLogitsScale)
     {
         using var scope = NewDisposeScope();
-        var x = LossMath.AtLeastFloat32(studentLogits);                                 // [N, V]
-        var ids = CheckedSupport(x, topkIds, teacherTopkLogits);                        // [N, K]
-        var logQ = (x.gather(1, ids) * logitsScale).log_softmax(1);                     // [N, K]
-        var logP = (teacherTopkLogits.to_type(x.dtype) * targetLogitsScale).log_softmax(1);
-        return (logP.MoveToOuterDisposeScope(), logQ.MoveToOuterDisposeScope());
+        var logQ = (LossMath.AtLeastFloat32(studentAtIds) * logitsScale).log_softmax(1);   // [N, K]
+        var logP = (teacherTopkLogits.to_type(logQ.dtype) * targetLogitsScale).log_softmax(1);
+        var divergence = kind switch
+        {
+            KdLossKind.FwdKl => LossMath.Kl(logP, logQ),
+            KdLossKind.BwdKl => LossMath.Kl(logQ, logP),
+            KdLossKind.Jsd => LossMath.GeneralizedJsd(logP, logQ, beta),
+            _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "not a renormalised top-K loss"),
+        };
+        return divergence.MoveToOuterDisposeScope();
     }
 
     private static Tensor CheckedSupport(Tensor student, Tensor topkIds, Tensor teacherTopkLogits)

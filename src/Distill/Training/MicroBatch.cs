@@ -15,9 +15,10 @@ namespace Distill.Training;
 public sealed class MicroBatch
 {
     private MicroBatch(IReadOnlyList<TrainingExample> examples, long[]? indices, Tensor inputIds, Tensor? attentionMask,
-        Tensor hiddenRows, Tensor labels, int[] rowCounts, long tokens, Tensor tokenRows)
+        Tensor hiddenRows, Tensor labels, int[] rowCounts, long tokens, Tensor tokenRows, (int Min, int Max) idRange)
     {
         TokenRows = tokenRows;
+        _idRange = idRange;
         Examples = examples;
         Indices = indices;
         InputIds = inputIds;
@@ -27,6 +28,10 @@ public sealed class MicroBatch
         RowCounts = rowCounts;
         Tokens = tokens;
     }
+
+    // The smallest and largest token id, seen on the host while packing: Hidden checks them against the model's
+    // vocabulary without reading the ids back from the device (a sync per forward pass on a GPU).
+    private readonly (int Min, int Max) _idRange;
 
     /// <summary>The id written into padding positions (any valid id: padded positions are masked out of attention and loss).</summary>
     public const int PadId = 0;
@@ -81,12 +86,14 @@ public sealed class MicroBatch
         var tokenRows = new List<long>();
         var labels = new List<long>();
         var counts = new int[examples.Count];
+        var (minId, maxId) = (PadId, PadId);
         for (var b = 0; b < examples.Count; b++)
         {
             var e = examples[b];
             for (var j = 0; j < e.InputIds.Length; j++)
             {
                 ids[b * width + j] = e.InputIds[j];
+                (minId, maxId) = (Math.Min(minId, e.InputIds[j]), Math.Max(maxId, e.InputIds[j]));
                 attention[b * width + j] = 1;
                 tokenRows.Add((long)b * width + j);
                 if (j == 0 || e.LossMask[j] == 0) continue;
@@ -104,7 +111,8 @@ public sealed class MicroBatch
             tensor(labels.ToArray(), ScalarType.Int64, device),
             counts,
             attention.Sum(),
-            tensor(tokenRows.ToArray(), ScalarType.Int64, device));
+            tensor(tokenRows.ToArray(), ScalarType.Int64, device),
+            (minId, maxId));
     }
 
     /// <summary>
@@ -118,18 +126,28 @@ public sealed class MicroBatch
         .ToArray();
 
     /// <summary>[N, H] <paramref name="model"/>'s final hidden states at the rows that predict the targets.</summary>
+    /// <exception cref="InvalidDataException">A token id is outside the model's vocabulary (checked on the host, before the forward pass).</exception>
     public Tensor Hidden(LlamaForCausalLM model) => Rows(Forward(model).LastHiddenState, HiddenRows);
 
     /// <summary>
     /// <paramref name="model"/>'s forward pass over the batch without logits, with every layer's hidden states when
     /// <paramref name="hiddenStates"/> and the attention inputs of the layers in <paramref name="attention"/>.
     /// </summary>
-    public CausalLMOutput Forward(LlamaForCausalLM model, bool hiddenStates = false, IReadOnlySet<int>? attention = null) =>
-        model.Forward(new CausalLMInput
+    /// <exception cref="InvalidDataException">A token id is outside the model's vocabulary (checked on the host, before the forward pass).</exception>
+    public CausalLMOutput Forward(LlamaForCausalLM model, bool hiddenStates = false, IReadOnlySet<int>? attention = null)
+    {
+        var vocab = model.Config.VocabSize;
+        if (_idRange.Min < 0 || _idRange.Max >= vocab)
+            throw new InvalidDataException($"micro-batch{Where()}: token id {(_idRange.Min < 0 ? _idRange.Min : _idRange.Max)} is outside the model's vocabulary [0, {vocab})");
+        return model.Forward(new CausalLMInput
         {
             InputIds = InputIds, AttentionMask = AttentionMask, ComputeLogits = false, OutputHiddenStates = hiddenStates, CaptureAttention = attention,
+            IdsInVocabulary = true,
         });
+    }
 
     /// <summary>[R, H] the <paramref name="rows"/> (<see cref="HiddenRows"/> or <see cref="TokenRows"/>) of [B, T, H] <paramref name="states"/>.</summary>
     public static Tensor Rows(Tensor states, Tensor rows) => states.reshape(-1, states.shape[2]).index_select(0, rows);
+
+    private string Where() => Indices is { } ix ? $" of examples {string.Join(", ", ix.Take(8))}{(ix.Length > 8 ? ", ..." : "")}" : "";
 }

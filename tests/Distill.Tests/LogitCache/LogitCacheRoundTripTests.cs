@@ -82,10 +82,11 @@ public sealed class LogitCacheRoundTripTests
         var examples = wanted.Select(i => CacheTestData.Example((int)i, 5)).ToArray();
         var rows = examples.Sum(e => e.Rows);
         Assert.Equal(new long[] { rows, 2 }, batch.Ids.shape);
-        Assert.Equal(torch.ScalarType.Int64, batch.Ids.dtype);
+        Assert.Equal(torch.ScalarType.Int32, batch.Ids.dtype);              // as stored: widened on the device by the loss
+        Assert.Equal(torch.ScalarType.BFloat16, batch.Logits.dtype);
         Assert.Equal(examples.Select(e => e.Rows), batch.RowCounts);
-        var ids = batch.Ids.data<long>().ToArray();
-        var logits = batch.Logits.data<float>().ToArray();
+        var ids = batch.Ids.data<int>().ToArray();
+        var logits = batch.Logits.to_type(torch.ScalarType.Float32).data<float>().ToArray();
         var lse = batch.LogSumExp.data<float>().ToArray();
         var row = 0;
         foreach (var e in examples)

@@ -57,7 +57,7 @@ public class MicroBatchTests
         var batch = MicroBatch.Build(source, [1, 0], CPU);
         var teacher = new CachedTeacher(source).Signal(batch);
         Assert.Equal(new long[] { 10, 11, 6, 8 }, batch.Labels.data<long>().ToArray());
-        Assert.Equal(new long[] { 21, 22, 11, 13 }, teacher.TopkIds!.data<long>().ToArray());
+        Assert.Equal(new long[] { 21, 22, 11, 13 }, teacher.TopkIds!.to_type(ScalarType.Int64).data<long>().ToArray());
         Assert.Equal(new long[] { 4, 1 }, teacher.TopkIds.shape);
         Assert.Equal(new[] { 1f, 2f, 0.5f, 0.25f }, teacher.LogSumExp!.data<float>().ToArray());
         Assert.Equal(new long[] { 0, 1, 4, 6 }, batch.HiddenRows.data<long>().ToArray());
@@ -76,5 +76,19 @@ public class MicroBatchTests
         var sampled = MicroBatch.Pack([A], CPU);
         var e = Assert.Throws<InvalidDataException>(() => new CachedTeacher(source).Signal(sampled));
         Assert.Contains("only knows its own examples", e.Message);
+    }
+
+    [Theory]
+    [InlineData(Models.TinyModels.Vocab, "token id 61 is outside the model's vocabulary [0, 61)")]
+    [InlineData(-1, "token id -1 is outside the model's vocabulary [0, 61)")]
+    public void Hidden_Should_Name_A_Token_Id_Outside_The_Model_Vocabulary_Before_The_Forward_Pass(int badId, string expected)
+    {
+        using var scope = NewDisposeScope();
+        using var model = Models.TinyModels.Create();
+        using var source = new InMemoryExampleSource("mem", [A, new TrainingExample([9, badId, 11], [1, 1, 1])]);
+        var batch = MicroBatch.Build(source, [0, 1], CPU);
+        var e = Assert.Throws<InvalidDataException>(() => batch.Hidden(model));
+        Assert.Equal($"micro-batch of examples 0, 1: {expected}", e.Message);
+        Assert.Equal(new long[] { 2, 32 }, MicroBatch.Build(source, [0], CPU).Hidden(model).shape);
     }
 }
