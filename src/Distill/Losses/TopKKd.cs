@@ -8,7 +8,7 @@ namespace Distill.Losses;
 /// in fp32 (fp64 kept) and leave masking and normalisation to <see cref="LossReduction"/>.
 /// </summary>
 /// <remarks>
-/// Naming follows DESIGN.md and NeMo-Aligner's <c>_TopKLogitsCrossEntropy</c>: forward KL is KL(teacher‖student),
+/// Naming follows NeMo-Aligner's <c>_TopKLogitsCrossEntropy</c>: forward KL is KL(teacher‖student),
 /// backward KL is KL(student‖teacher). (NeMo-Aligner's older, unused <c>loss_func</c> has the two names the
 /// other way round.) Temperature is folded into the scales by the caller: scale/T on both sides.
 /// </remarks>

@@ -1,7 +1,7 @@
 namespace Distill.Tests.Losses;
 
 /// <summary>
-/// Independent reference: the loss formulas written directly from DESIGN.md with plain double loops over
+/// Independent reference: the loss formulas written directly from their definitions (KL, JSD, NeMo-Aligner's renormalised top-K) with plain double loops over
 /// probabilities (no tensors, no log-space tricks), one row at a time.
 /// </summary>
 internal static class NaiveKd

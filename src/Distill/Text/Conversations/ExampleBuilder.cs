@@ -121,3 +121,12 @@ public sealed class ExampleBuilder
         return mask;
     }
 }
+
+/// <summary>
+/// Renders messages to the model's prompt text, as a chat template does; with
+/// <paramref name="addGenerationPrompt"/> the header that opens an assistant turn is appended.
+/// </summary>
+public delegate string ChatRenderer(IReadOnlyList<ChatMessage> messages, bool addGenerationPrompt);
+
+/// <summary>Encodes a whole rendered conversation into token ids with per-token character offsets.</summary>
+public delegate Encoding TextTokenizer(string text);

@@ -3,6 +3,15 @@ using System.Text;
 
 namespace Distill.Text.Tokenization;
 
+/// <summary>The flags of a tokenizer.json BPE model besides its vocabulary and merges.</summary>
+internal sealed record BpeOptions(
+    string? UnkToken,
+    string? ContinuingSubwordPrefix,
+    string? EndOfWordSuffix,
+    bool FuseUnk,
+    bool ByteFallback,
+    bool IgnoreMerges);
+
 /// <summary>
 /// Hugging Face's BPE model: a word starts as one symbol per character (or per UTF-8 byte token
 /// with byte fallback) and the adjacent pair with the lowest merge rank is merged until none is
