@@ -30,8 +30,4 @@ public sealed record TrainerOptions(
     bool Resume = false,
     bool SkipNonfinite = false,
     double MaxSkippedFraction = 0.1,
-    bool Overwrite = false)
-{
-    /// <summary>Micro-batches per optimizer step: global_batch / micro_batch.</summary>
-    public int AccumulationSteps => MicroBatch > 0 ? GlobalBatch / MicroBatch : 0;
-}
+    bool Overwrite = false);

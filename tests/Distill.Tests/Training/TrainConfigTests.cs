@@ -43,7 +43,7 @@ public class TrainConfigTests
         Assert.Equal((0.8, 0.95), (config.Optimizer.Beta1, config.Optimizer.Beta2));
         Assert.Equal(ScheduleKind.Linear, config.Optimizer.Schedule);
         Assert.Equal(3e-4, config.Optimizer.Lr);
-        Assert.Equal((6, 3, 2), (config.Trainer.GlobalBatch, config.Trainer.MicroBatch, config.Trainer.AccumulationSteps));
+        Assert.Equal((6, 3), (config.Trainer.GlobalBatch, config.Trainer.MicroBatch));
         Assert.Null(config.Data.ValData);
         Assert.Equal(7, config.Data.TopK);
         Assert.Equal(TrainConfig.Default.Optimizer.Eps, config.Optimizer.Eps);

@@ -27,9 +27,6 @@ internal sealed class NormalizedText
 
     public int Length => Text.Length;
 
-    /// <summary>True when every unit still maps one-to-one onto the original string.</summary>
-    public bool IsIdentity => _starts is null;
-
     /// <summary>A piece of the original string, unchanged, that begins at <paramref name="baseOffset"/>.</summary>
     public static NormalizedText Original(string text, int baseOffset) => new(text, baseOffset, null, null);
 
