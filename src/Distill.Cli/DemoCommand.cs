@@ -30,6 +30,11 @@ internal static class DemoCommand
         var lrs = new Option<string>("--lrs") { Description = "learning rates of --sweep lr, comma-separated", DefaultValueFactory = _ => "3e-3,6e-3,1.2e-2", Hidden = true };
         var sample = new Option<string?>("--sample") { Description = "the sample folder (default: samples/ of the source tree, searched upwards)" };
         var steps = new Option<int?>("--steps") { Description = "S, the SFT student's steps (KD+SFT runs 0.7·S and S)" };
+        var student = new Option<string?>("--student")
+        {
+            Description = "the student's size as hidden,layers,heads,mlp (default: the demo's; for the sweeps behind samples/README.md) (maintainers only)",
+            Hidden = true,
+        };
         var online = new Option<bool>("--online")
         {
             Description = "instead of the offline demo, GKD's comparison: from an SFT warm start, SFT vs supervised KD (λ = 0) vs on-policy KD (λ = 1) with the live teacher, at equal steps",
@@ -52,6 +57,7 @@ internal static class DemoCommand
         command.Options.Add(seeds);
         command.Options.Add(sweep);
         command.Options.Add(lrs);
+        command.Options.Add(student);
         command.Options.Add(regenerate);
         command.Options.Add(initTeacher);
         command.SetAction(parse => CliErrors.Run(parse, "distill demo", () =>
@@ -59,8 +65,8 @@ internal static class DemoCommand
             if (parse.GetValue(regenerate) is { } regenerateRoot)
             {
                 string data = Path.Combine(regenerateRoot, "data");
-                SampleGenerator.Write(data);
-                int vocab = SampleTokenizer.Write(Path.Combine(regenerateRoot, "teacher"), SampleTokenizer.TrainingFiles(data));
+                var sets = SampleGenerator.Write(data);
+                int vocab = SampleTokenizer.Write(Path.Combine(regenerateRoot, "teacher"), SampleTokenizer.TrainingLines(sets));
                 parse.InvocationConfiguration.Output.WriteLine($"wrote {data} and the tokenizer (vocab_size {vocab}) in {Path.Combine(regenerateRoot, "teacher")}");
                 return 0;
             }
@@ -94,6 +100,7 @@ internal static class DemoCommand
             bool isFull = parse.GetValue(full);
             var options = new DemoOptions(root, parse.GetValue(outDir)!, Seeds: parse.GetValue(seeds) ?? (isFull ? 5 : 3), KSweep: isFull ? [1, 4, 32] : null);
             if (parse.GetValue(steps) is { } s) options = options with { Steps = s };
+            if (parse.GetValue(student) is { } size) options = WithStudent(options, size);
             ResolvedSettings.Write(Path.Combine(options.Out, "demo_settings.json"), options);
             var output = parse.InvocationConfiguration.Output;
             if (parse.GetValue(sweep) is { } kind)
@@ -136,6 +143,14 @@ internal static class DemoCommand
             return 0;
         }));
         return command;
+    }
+
+    private static DemoOptions WithStudent(DemoOptions options, string size)
+    {
+        var n = size.Split(',').Select(p => int.TryParse(p, System.Globalization.CultureInfo.InvariantCulture, out int v) && v > 0 ? v : 0).ToArray();
+        if (n.Length != 4 || n.Contains(0))
+            throw new ArgumentException($"distill demo --student: '{size}' is not hidden,layers,heads,mlp (four positive integers)");
+        return options with { Hidden = n[0], Layers = n[1], Heads = n[2], Intermediate = n[3] };
     }
 
     private static string? FindSample()

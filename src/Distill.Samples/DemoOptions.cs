@@ -23,7 +23,7 @@ namespace Distill.Samples;
 /// <param name="KSweep">Extra KD+SFT runs at S using only the teacher's first K of <paramref name="TopK"/> (--full: 1, 4, 32).</param>
 /// <param name="TrainLimit">Use only the first N training conversations (null: all); for quick tests.</param>
 /// <param name="HeldOutLimit">Use only the first N held-out conversations (null: all); for quick tests.</param>
-/// <param name="AnswerTokens">Token limit per greedy answer; the sample's longest reference answer is 108 tokens.</param>
+/// <param name="AnswerTokens">Token limit per greedy answer; the sample's longest reference answer is under 90 tokens.</param>
 public sealed record DemoOptions(
     string SampleRoot,
     string Out,
@@ -33,15 +33,15 @@ public sealed record DemoOptions(
     double SftLr = 6e-3,
     double KdLr = 6e-3,
     int TopK = 32,
-    int Hidden = 64,
+    int Hidden = 128,
     int Layers = 2,
     int Heads = 4,
-    int Intermediate = 192,
+    int Intermediate = 384,
     int CurvePoints = 4,
     IReadOnlyList<int>? KSweep = null,
     int? TrainLimit = null,
     int? HeldOutLimit = null,
-    int AnswerTokens = 128)
+    int AnswerTokens = 96)
 {
     /// <summary>The short KD+SFT run's steps: 70% of S, as in NeMo-Aligner's 420k vs 600k.</summary>
     public int ShortSteps => Math.Max(1, (int)Math.Round(0.7 * Steps));

@@ -8,11 +8,11 @@ namespace Distill.Samples;
 /// Generates the bundled sample: arithmetic chat conversations with worked answers (column addition with carries,
 /// comparisons with reasons) in Hugging Face <c>messages</c> JSONL, in three sets:
 /// <list type="bullet">
-/// <item>held-out: distinct problems with operands of 2–3 digits, one conversation each;</item>
-/// <item>the student's train set: a few hundred distinct problems of the same kind, none held out (data is scarce);</item>
-/// <item>the teacher's train set: many more conversations (operands of 1–3 digits, a wider space), none held out.</item>
+/// <item>the teacher's train set: many conversations with operands of 1–3 digits (a wide space);</item>
+/// <item>held-out: distinct problems with two-digit operands, none in the teacher's set;</item>
+/// <item>the student's train set: a few hundred distinct two-digit problems, none held out (data is scarce).</item>
 /// </list>
-/// Every assistant answer ends with <see cref="ArithmeticProblem.AnswerSentence"/> ("The answer is 861."), so
+/// Every assistant answer ends with <see cref="ArithmeticProblem.AnswerSentence"/> ("The answer is 61."), so
 /// answers are scored by exact match. Output depends only on the seed (System.Random with a seed is stable across
 /// runtimes).
 /// </summary>
@@ -22,18 +22,31 @@ public static class SampleGenerator
     public const int DefaultSeed = 12;
 
     /// <summary>Conversations in the committed train.jsonl (the student's data: one per distinct problem).</summary>
-    public const int DefaultTrainCount = 300;
+    public const int DefaultTrainCount = 600;
 
-    /// <summary>Conversations in the committed teacher-train.jsonl (40 times the student's).</summary>
+    /// <summary>Conversations in the committed teacher-train.jsonl (20 times the student's).</summary>
     public const int DefaultTeacherCount = 12000;
 
     /// <summary>Conversations (one per distinct problem) in the committed heldout.jsonl.</summary>
     public const int DefaultHeldOutCount = 200;
 
-    /// <summary>The three sets, each a list of JSONL lines.</summary>
-    public sealed record Sets(IReadOnlyList<string> Train, IReadOnlyList<string> TeacherTrain, IReadOnlyList<string> HeldOut);
+    /// <summary>Digits of every operand in the student's and the held-out sets.</summary>
+    public const int StudentDigits = 2;
 
-    /// <summary>Draws the held-out problems first, then the student's and the teacher's training conversations.</summary>
+    // The sample's first version drew 200 held-out and 300 student problems (2–3 digits) before the teacher's set and
+    // kept the 200 out of it; the committed teacher was trained on that set, so those draws stay to keep it as it was.
+    private const int FirstHeldOut = 200, FirstTrain = 300;
+
+    /// <summary>The three sets, each a list of JSONL lines, and the first version's student set.</summary>
+    /// <param name="Train">The student's conversations (train.jsonl).</param>
+    /// <param name="TeacherTrain">The teacher's conversations (teacher-train.jsonl).</param>
+    /// <param name="HeldOut">The held-out conversations (heldout.jsonl).</param>
+    /// <param name="FirstTrain">The first version's 300 student conversations: not written, but the committed
+    /// tokenizer (the teacher's) was trained on them with the teacher's set, so regenerating it needs them.</param>
+    public sealed record Sets(IReadOnlyList<string> Train, IReadOnlyList<string> TeacherTrain, IReadOnlyList<string> HeldOut,
+        IReadOnlyList<string> FirstTrain);
+
+    /// <summary>Draws the teacher's conversations, then the held-out problems, then the student's.</summary>
     public static Sets Generate(int seed = DefaultSeed, int trainCount = DefaultTrainCount, int teacherCount = DefaultTeacherCount,
         int heldOutCount = DefaultHeldOutCount)
     {
@@ -41,51 +54,60 @@ public static class SampleGenerator
         ArgumentOutOfRangeException.ThrowIfNegative(trainCount);
         ArgumentOutOfRangeException.ThrowIfNegative(teacherCount);
         var random = new Random(seed);
-        // Problems are told apart without their order (472 + 389 is 389 + 472), so no held-out problem is trained reversed.
-        var seen = new HashSet<(string, int, int)>();
-        List<ArithmeticProblem> Distinct(int count)
+        // Problems are told apart without their order (47 + 38 is 38 + 47), so no held-out problem is trained reversed.
+        List<ArithmeticProblem> Distinct(int count, int minDigits, int maxDigits, HashSet<(string, int, int)> taken)
         {
             var problems = new List<ArithmeticProblem>(count);
             while (problems.Count < count)
             {
-                var p = Draw(random, minDigits: 2);
-                if (seen.Add(Key(p))) problems.Add(p);
+                var p = Draw(random, minDigits, maxDigits);
+                if (taken.Add(Key(p))) problems.Add(p);
             }
             return problems;
         }
-        var heldOutProblems = Distinct(heldOutCount);
-        var heldOutSet = heldOutProblems.Select(Key).ToHashSet();
-        var heldOut = heldOutProblems.Select(p => Line(p, random)).ToList();
-        var train = Distinct(trainCount).Select(p => Line(p, random)).ToList();
+        var first = new HashSet<(string, int, int)>();
+        var firstHeldOut = Distinct(FirstHeldOut, 2, 3, first);
+        foreach (var p in firstHeldOut) Conversation(p, random); // their wordings were drawn then too
+        var firstTrain = Distinct(FirstTrain, 2, 3, first).Select(p => Line(p, random)).ToList();
+        var keptOut = firstHeldOut.Select(Key).ToHashSet();
+        var teacherKeys = new HashSet<(string, int, int)>();
         var teacher = new List<string>(teacherCount);
         while (teacher.Count < teacherCount)
         {
             var p = Draw(random, minDigits: 1);
-            if (!heldOutSet.Contains(Key(p))) teacher.Add(Line(p, random));
+            if (keptOut.Contains(Key(p))) continue;
+            teacherKeys.Add(Key(p));
+            teacher.Add(Line(p, random));
         }
-        return new Sets(train, teacher, heldOut);
+        var heldOutProblems = Distinct(heldOutCount, StudentDigits, StudentDigits, teacherKeys);
+        var heldOut = heldOutProblems.Select(p => Line(p, random)).ToList();
+        // The student's problems may be ones the teacher saw (its data is a superset's sample), never held-out ones.
+        var train = Distinct(trainCount, StudentDigits, StudentDigits, heldOutProblems.Select(Key).ToHashSet()).Select(p => Line(p, random)).ToList();
+        return new Sets(train, teacher, heldOut, firstTrain);
     }
 
     private static (string, int, int) Key(ArithmeticProblem p) => (p.Kind, Math.Min(p.A, p.B), Math.Max(p.A, p.B));
 
     /// <summary>Writes train.jsonl, teacher-train.jsonl and heldout.jsonl into <paramref name="folder"/> (created if missing).</summary>
-    public static void Write(string folder, int seed = DefaultSeed)
+    /// <returns>The sets written (and the first version's student set, which the tokenizer needs).</returns>
+    public static Sets Write(string folder, int seed = DefaultSeed)
     {
         var sets = Generate(seed);
         Directory.CreateDirectory(folder);
         foreach (var (name, lines) in new[] { ("train.jsonl", sets.Train), ("teacher-train.jsonl", sets.TeacherTrain), ("heldout.jsonl", sets.HeldOut) })
             File.WriteAllText(Path.Combine(folder, name), string.Concat(lines.Select(l => l + "\n")), new UTF8Encoding(false));
+        return sets;
     }
 
     /// <summary>
     /// A random problem: add (two in three) or compare; each operand has a digit count drawn uniformly from
-    /// [<paramref name="minDigits"/>, 3], then a value of that many digits. Half the comparisons share the first
+    /// [<paramref name="minDigits"/>, <paramref name="maxDigits"/>], then a value of that many digits. Half the comparisons share the first
     /// operand's digit count and leading digit, so their reasons go past the first digit.
     /// </summary>
-    public static ArithmeticProblem Draw(Random random, int minDigits)
+    public static ArithmeticProblem Draw(Random random, int minDigits, int maxDigits = 3)
     {
         ArgumentNullException.ThrowIfNull(random);
-        int Operand() => Value(random, random.Next(minDigits, 4));
+        int Operand() => Value(random, random.Next(minDigits, maxDigits + 1));
         if (random.Next(3) < 2) return new("add", Operand(), Operand());
         int a = Operand();
         while (true)

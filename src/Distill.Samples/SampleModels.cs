@@ -43,7 +43,7 @@ public static class SampleModels
         return LlamaConfig.Parse(json.ToJsonString());
     }
 
-    /// <summary>The sample teacher's shape: hidden 192, 4 layers, 6 heads, MLP 512 (~1.9M parameters, ~14 times the demo's student).</summary>
+    /// <summary>The sample teacher's shape: hidden 192, 4 layers, 6 heads, MLP 512 (~1.9M parameters, ~3.8 times the demo's student).</summary>
     public static LlamaConfig TeacherConfig(int vocabSize) => Config(vocabSize, hidden: 192, layers: 4, heads: 6, intermediate: 512);
 
     /// <summary>

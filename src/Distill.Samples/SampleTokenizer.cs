@@ -20,14 +20,13 @@ public static class SampleTokenizer
     /// <summary>The trained vocabulary target of the committed tokenizer (the special tokens come on top).</summary>
     public const int DefaultVocabSize = 1024;
 
-    /// <summary>Trains on the <paramref name="trainJsonl"/> files and writes the two tokenizer files into <paramref name="folder"/>.</summary>
+    /// <summary>Trains on <paramref name="lines"/> (JSONL conversations) and writes the two tokenizer files into <paramref name="folder"/>.</summary>
     /// <returns>The full vocabulary size (trained tokens plus special tokens), the model's vocab_size.</returns>
-    public static int Write(string folder, IEnumerable<string> trainJsonl, int vocabSize = DefaultVocabSize)
+    public static int Write(string folder, IEnumerable<string> lines, int vocabSize = DefaultVocabSize)
     {
-        ArgumentNullException.ThrowIfNull(trainJsonl);
+        ArgumentNullException.ThrowIfNull(lines);
         var template = ChatTemplate.BuiltIn("chatml");
-        var documents = trainJsonl.SelectMany(file => File.ReadLines(file)
-            .Select(line => template.Render(Messages(line, file), addGenerationPrompt: false))).ToList();
+        var documents = lines.Select((line, i) => template.Render(Messages(line, i + 1), addGenerationPrompt: false)).ToList();
         var tokens = BpeTrainer.Train(documents, vocabSize, BpeTrainer.SingleDigitRegex);
         Directory.CreateDirectory(folder);
         ByteLevelTokenizerFiles.WriteTokenizerJson(folder, tokens, SpecialTokens, BpeTrainer.SingleDigitRegex);
@@ -35,9 +34,16 @@ public static class SampleTokenizer
         return tokens.Count + SpecialTokens.Count;
     }
 
-    /// <summary>The files the committed tokenizer is trained on, in order: the teacher's and the student's train sets.</summary>
-    public static IReadOnlyList<string> TrainingFiles(string dataFolder) =>
-        [Path.Combine(dataFolder, "teacher-train.jsonl"), Path.Combine(dataFolder, "train.jsonl")];
+    /// <summary>
+    /// The conversations the committed tokenizer is trained on, in order: the teacher's set and the sample's first
+    /// student set (<see cref="SampleGenerator.Sets.FirstTrain"/>). It is the teacher's tokenizer, so it stays as the
+    /// teacher was trained with; the current student set uses no word it lacks.
+    /// </summary>
+    public static IEnumerable<string> TrainingLines(SampleGenerator.Sets sets)
+    {
+        ArgumentNullException.ThrowIfNull(sets);
+        return sets.TeacherTrain.Concat(sets.FirstTrain);
+    }
 
     private static void WriteConfig(string path, string chatTemplate)
     {
@@ -53,11 +59,11 @@ public static class SampleTokenizer
         json.WriteEndObject();
     }
 
-    private static List<ChatMessage> Messages(string line, string path)
+    private static List<ChatMessage> Messages(string line, int number)
     {
         using var doc = JsonDocument.Parse(line);
         if (!doc.RootElement.TryGetProperty("messages", out var messages) || messages.ValueKind != JsonValueKind.Array)
-            throw new InvalidDataException($"{path}: a line has no \"messages\" array");
+            throw new InvalidDataException($"sample tokenizer: conversation {number} has no \"messages\" array");
         return [.. messages.EnumerateArray().Select(m => new ChatMessage(m.GetProperty("role").GetString() ?? "", m.GetProperty("content").GetString() ?? ""))];
     }
 }

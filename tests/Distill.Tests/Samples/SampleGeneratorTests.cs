@@ -41,6 +41,17 @@ public sealed partial class SampleGeneratorTests
     }
 
     [Fact]
+    public void Student_And_HeldOut_Operands_Should_Have_Two_Digits_And_The_Teachers_One_To_Three()
+    {
+        var sets = SampleGenerator.Generate();
+        int Digits(int n) => n.ToString(CultureInfo.InvariantCulture).Length;
+        foreach (string line in sets.Train.Concat(sets.HeldOut))
+            Assert.All(Numbers(Messages(line).User), n => Assert.Equal(2, Digits(n)));
+        var teacherDigits = sets.TeacherTrain.SelectMany(l => Numbers(Messages(l).User)).Select(Digits).Distinct().Order();
+        Assert.Equal([1, 2, 3], teacherDigits);
+    }
+
+    [Fact]
     public void HeldOut_Problems_Should_Appear_In_Neither_Training_Set_In_Any_Order()
     {
         // The committed sets, and a second seed with more draws than problems of some kinds so collisions must be avoided.
