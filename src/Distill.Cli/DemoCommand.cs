@@ -35,25 +35,35 @@ internal static class DemoCommand
             Description = "the student's size as hidden,layers,heads,mlp (default: the demo's; for the sweeps behind samples/README.md) (maintainers only)",
             Hidden = true,
         };
-        var online = new Option<bool>("--online")
+        // The comparisons beside the default demo, one flag each: run, then the report text (also written to its file).
+        var modes = new (Option<bool> Flag, Func<DemoOptions, TextWriter, string> Report, string ReportFile)[]
         {
-            Description = "instead of the offline demo, GKD's comparison: from an SFT warm start, SFT vs supervised KD (λ = 0) vs on-policy KD (λ = 1) with the live teacher, at equal steps",
+            (new Option<bool>("--online")
+            {
+                Description = "instead of the offline demo, GKD's comparison: from an SFT warm start, SFT vs supervised KD (λ = 0) vs on-policy KD (λ = 1) with the live teacher, at equal steps",
+            }, (o, log) => OnlineDemo.Report(o, OnlineDemo.Run(o, log)), OnlineDemo.ReportFile),
+            (new Option<bool>("--black-box")
+            {
+                Description = "instead of the offline demo, KD from a served teacher: its top-20 log-probabilities from distill serve on loopback against white-box top-20 KD, held-out loss and answer accuracy",
+            }, (o, log) =>
+            {
+                var (runs, caches) = BlackBoxDemo.Run(o, log);
+                return BlackBoxDemo.Report(o, runs, caches);
+            }, BlackBoxDemo.ReportFile),
+            (new Option<bool>("--sdg")
+            {
+                Description = "instead of the offline demo, KD through generated data: SFT on the teacher's answers to the training prompts (greedy; 4 sampled; the sampled ones that are right) vs SFT on the references vs KD+SFT, at equal steps",
+            }, (o, log) =>
+            {
+                var result = SdgDemo.Run(o, log);
+                return SdgDemo.Report(o, result.Runs, result.Sets);
+            }, SdgDemo.ReportFile),
         };
         command.Options.Add(outDir);
         command.Options.Add(full);
         command.Options.Add(sample);
         command.Options.Add(steps);
-        command.Options.Add(online);
-        var blackBox = new Option<bool>("--black-box")
-        {
-            Description = "instead of the offline demo, KD from a served teacher: its top-20 log-probabilities from distill serve on loopback against white-box top-20 KD, held-out loss and answer accuracy",
-        };
-        command.Options.Add(blackBox);
-        var sdg = new Option<bool>("--sdg")
-        {
-            Description = "instead of the offline demo, KD through generated data: SFT on the teacher's answers to the training prompts (greedy; 4 sampled; the sampled ones that are right) vs SFT on the references vs KD+SFT, at equal steps",
-        };
-        command.Options.Add(sdg);
+        foreach (var mode in modes) command.Options.Add(mode.Flag);
         command.Options.Add(seeds);
         command.Options.Add(sweep);
         command.Options.Add(lrs);
@@ -110,28 +120,12 @@ internal static class DemoCommand
                 output.Write(DemoReport.Text(sweepRuns));
                 return 0;
             }
-            if (parse.GetValue(online))
+            if (modes.FirstOrDefault(m => parse.GetValue(m.Flag)) is { Flag: not null } mode)
             {
-                var onlineRuns = OnlineDemo.Run(options, output);
+                var text = mode.Report(options, output);
                 output.WriteLine();
-                output.Write(OnlineDemo.Report(options, onlineRuns));
-                output.WriteLine($"report: {Path.Combine(options.Out, OnlineDemo.ReportFile)}");
-                return 0;
-            }
-            if (parse.GetValue(blackBox))
-            {
-                var (blackBoxRuns, caches) = BlackBoxDemo.Run(options, output);
-                output.WriteLine();
-                output.Write(BlackBoxDemo.Report(options, blackBoxRuns, caches));
-                output.WriteLine($"report: {Path.Combine(options.Out, BlackBoxDemo.ReportFile)}");
-                return 0;
-            }
-            if (parse.GetValue(sdg))
-            {
-                var sdgResult = SdgDemo.Run(options, output);
-                output.WriteLine();
-                output.Write(SdgDemo.Report(options, sdgResult.Runs, sdgResult.Sets));
-                output.WriteLine($"report: {Path.Combine(options.Out, SdgDemo.ReportFile)}");
+                output.Write(text);
+                output.WriteLine($"report: {Path.Combine(options.Out, mode.ReportFile)}");
                 return 0;
             }
             var runs = Demo.Run(options, output);
