@@ -79,7 +79,10 @@ public sealed class FeatureDistillation : IDisposable
     {
         var total = zeros(Array.Empty<long>(), ScalarType.Float32, batch.InputIds.device);
         var rows = RowsOf(batch);
-        var positions = _options.Loss == FeatureLossKind.Attention ? batch.Positions(_options.Tokens == FeatureTokens.All) : null;
+        // Per example: its query rows on the device and the keys they need (up to the last query), made once per batch.
+        var queries = _options.Loss != FeatureLossKind.Attention ? null : batch.Positions(_options.Tokens == FeatureTokens.All)
+            .Select(p => p.Length == 0 ? ((Tensor Rows, long Length)?)null : (tensor(p, ScalarType.Int64, batch.InputIds.device), p.Max() + 1))
+            .ToArray();
         for (var i = 0; i < _projections.Map.Pairs.Count; i++)
         {
             var (s, t) = _projections.Map.Pairs[i];
@@ -87,7 +90,7 @@ public sealed class FeatureDistillation : IDisposable
             {
                 FeatureLossKind.Cosine => FeatureLosses.CosineSum(_projections.Project(i, MicroBatch.Rows(student.HiddenStates![s + 1], rows)), teacher.Hidden[t]),
                 FeatureLossKind.Mse => FeatureLosses.MseSum(_projections.Project(i, MicroBatch.Rows(student.HiddenStates![s + 1], rows)), teacher.Hidden[t]),
-                _ => RelationSum(student.Attention![s], teacher.Attention[t], positions!),
+                _ => RelationSum(student.Attention![s], teacher.Attention[t], queries!),
             };
         }
         return total;
@@ -95,14 +98,13 @@ public sealed class FeatureDistillation : IDisposable
 
     // MiniLM: KL of the attention distributions plus KL of the value relations, one example at a time (no padding, and
     // only one example's [heads, T, T] relations exist at once).
-    private Tensor RelationSum(AttentionInputs student, AttentionInputs teacher, IReadOnlyList<long[]> positions)
+    private Tensor RelationSum(AttentionInputs student, AttentionInputs teacher, (Tensor Rows, long Length)?[] queries)
     {
         var total = zeros(Array.Empty<long>(), ScalarType.Float32, student.Query.device);
-        for (var b = 0; b < positions.Count; b++)
+        for (var b = 0; b < queries.Length; b++)
         {
-            if (positions[b].Length == 0) continue;
-            var length = positions[b].Max() + 1;
-            var rows = tensor(positions[b], ScalarType.Int64, student.Query.device);
+            if (queries[b] is not { } query) continue;
+            var (rows, length) = query;
             var (sq, sk, sv) = Example(student, b, length);
             var (tq, tk, tv) = Example(teacher, b, length);
             total = total
