@@ -11,7 +11,11 @@ namespace Distill.Models;
 /// <param name="ConfigOverrides">config.json keys that make a smaller student initialised at random (hidden_size,
 /// num_hidden_layers, num_attention_heads, num_key_value_heads, intermediate_size, head_dim…); or null.</param>
 /// <param name="Seed">Seed of the random initialisation (the overrides mode).</param>
-public sealed record StudentInitOptions(string Teacher, string Out, IReadOnlyList<int>? Layers = null, JsonObject? ConfigOverrides = null, long Seed = 0)
+/// <param name="Widths">Minitron's width pruning of the (copied) layers: channels, heads and neurons kept by their
+/// activation importance on <paramref name="Calibration"/>; or null.</param>
+/// <param name="Calibration">Token id sequences the teacher runs on to rank what <paramref name="Widths"/> prunes.</param>
+public sealed record StudentInitOptions(string Teacher, string Out, IReadOnlyList<int>? Layers = null, JsonObject? ConfigOverrides = null, long Seed = 0,
+    PruneWidths? Widths = null, IReadOnlyList<int[]>? Calibration = null)
 {
     /// <summary>Every <paramref name="every"/>-th layer of <paramref name="teacherLayers"/>, from layer 0 (DistilBERT: one in two).</summary>
     public static int[] EveryNth(int teacherLayers, int every)
@@ -22,9 +26,10 @@ public sealed record StudentInitOptions(string Teacher, string Out, IReadOnlyLis
 }
 
 /// <summary>
-/// A student made from its teacher (DistilBERT's recipe, for decoder LLMs): the teacher's tokenizer files, and either
-/// a subset of its decoder layers copied as they are together with its embeddings, final norm and output projection, or
-/// a smaller configuration initialised at random (seeded), keeping the teacher's embeddings when the width allows.
+/// A student made from its teacher: the teacher's tokenizer files, and either a subset of its decoder layers copied
+/// together with its embeddings, final norm and output projection (DistilBERT's recipe, for decoder LLMs), optionally
+/// narrowed by <see cref="WidthPruning"/> (Minitron's), or a smaller configuration initialised at random (seeded),
+/// keeping the teacher's embeddings when the width allows.
 /// Where it came from is recorded in config.json under <see cref="ProvenanceKey"/>, which transformers keeps as an
 /// unused attribute, so the folder loads unchanged there.
 /// </summary>
@@ -37,16 +42,26 @@ public static class StudentInit
     /// <exception cref="InvalidDataException">Layers out of range, repeated or missing, or overrides that make a bad config; before any weight is read.</exception>
     public static LlamaConfig Run(StudentInitOptions options)
     {
-        if ((options.Layers is null) == (options.ConfigOverrides is null))
-            throw new InvalidDataException("give exactly one of --layers/--every (copy teacher layers) or --config (a smaller random student)");
+        bool fromTeacher = options.Layers is not null || options.Widths is not null;
+        if (fromTeacher == (options.ConfigOverrides is not null))
+            throw new InvalidDataException("give exactly one of --layers/--every and the pruned widths (copy teacher layers, narrowed or not) or --config (a smaller random student)");
+        if (options.Widths is not null && options.Calibration is not { Count: > 0 })
+            throw new InvalidDataException("width pruning needs calibration data (--calibration): the teacher's activations on it rank what is kept");
         var teacherConfig = LlamaConfig.Load(Path.Combine(options.Teacher, HfModelFolder.ConfigFile));
         var raw = teacherConfig.Raw.DeepClone().AsObject();
-        if (options.Layers is { } layers)
+        var layers = options.Layers ?? [.. Enumerable.Range(0, teacherConfig.NumHiddenLayers)];
+        if (fromTeacher)
         {
             CheckLayers(layers, teacherConfig.NumHiddenLayers, options.Teacher);
             raw["num_hidden_layers"] = layers.Count;
             SubsetPerLayerKeys(raw, layers);
-            raw[ProvenanceKey] = Provenance(options.Teacher, "teacher_layers", new JsonArray([.. layers.Select(l => (JsonNode)l)]), null);
+            var provenance = Provenance(options.Teacher, options.Widths is null ? "teacher_layers" : "pruned", new JsonArray([.. layers.Select(l => (JsonNode)l)]), null);
+            if (options.Widths is { } widths)
+            {
+                WidthPruning.ApplyToConfig(raw, teacherConfig, widths);
+                provenance["calibration_sequences"] = options.Calibration!.Count;
+            }
+            raw[ProvenanceKey] = provenance;
         }
         else
         {
@@ -58,7 +73,8 @@ public static class StudentInit
         using var teacher = HfModelFolder.Load(options.Teacher, CPU, ScalarType.Float32);
         random.manual_seed(options.Seed);
         using var student = new LlamaForCausalLM(studentConfig, CPU, ScalarType.Float32);
-        CopyWeights(teacher, student, options.Layers);
+        if (options.Widths is null) CopyWeights(teacher, student, options.Layers);
+        else WidthPruning.Copy(teacher, student, layers, WidthPruning.Measure(teacher, options.Calibration!));
         HfModelFolder.Save(student, options.Out, new HfSaveOptions { SourceDirectory = options.Teacher });
         return studentConfig;
     }
@@ -69,7 +85,7 @@ public static class StudentInit
         if (config.Raw[ProvenanceKey] is not JsonObject p) return null;
         var teacher = p["teacher"]?.ToString() ?? "?";
         return p["teacher_layers"] is JsonArray layers
-            ? $"teacher layers {string.Join(",", layers)} of {teacher}"
+            ? (p["method"]?.ToString() == "pruned" ? "width-pruned " : "") + $"teacher layers {string.Join(",", layers)} of {teacher}"
             : $"random initialisation (seed {p["seed"]}) with the tokenizer of {teacher}";
     }
 

@@ -31,6 +31,14 @@ public static class TrainingData
         return IsPreTokenized(path) ? ReadTokenized(path, data) : ReadConversations(path, studentDir, data);
     }
 
+    /// <summary>The token ids of the first <paramref name="count"/> examples of <paramref name="path"/> (e.g. calibration
+    /// sequences for <see cref="WidthPruning"/>), tokenized as <see cref="Open"/> does with <paramref name="tokenizerDir"/>.</summary>
+    public static IReadOnlyList<int[]> Sequences(string path, string tokenizerDir, int count)
+    {
+        using var source = Open(path, new DataOptions(), tokenizerDir);
+        return [.. Enumerable.Range(0, (int)Math.Min(count, source.Count)).Select(i => source.Example(i).InputIds)];
+    }
+
     private static InMemoryExampleSource ReadConversations(string path, string studentDir, DataOptions data)
     {
         var chat = ChatTokenizer.Load(studentDir, data.ChatFormat, new ExampleOptions(data.Supervise, data.MaxSeqLen));

@@ -112,4 +112,24 @@ public sealed class StudentInitTests : IDisposable
         Assert.NotEqual(0, code);
         Assert.Contains("exactly one of", error.ToString(), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void The_Command_Should_Prune_Widths_On_Calibration_Data_And_Refuse_Pruning_Without_It()
+    {
+        string calibration = Path.Combine(_folder.Path, "calibration.jsonl");
+        File.WriteAllLines(calibration, ["{\"input_ids\": [5, 300, 7, 12, 99]}", "{\"input_ids\": [401, 3, 3, 18]}"]);
+        var (output, error) = (new StringWriter(), new StringWriter());
+        var code = Program.CreateRoot().Parse(["init-student", "--teacher", _teacher, "--out", _folder.Sub("narrow"), "--every", "2",
+            "--hidden-size", "8", "--intermediate-size", "20", "--calibration", calibration]).Invoke(new InvocationConfiguration { Output = output, Error = error });
+        Assert.True(code == 0, error.ToString());
+        Assert.Contains("2 layers, hidden 8; width-pruned teacher layers 0,2", output.ToString(), StringComparison.Ordinal);
+        var config = LlamaConfig.Load(Path.Combine(_folder.Sub("narrow"), "config.json"));
+        Assert.Equal((8, 20), (config.HiddenSize, config.IntermediateSize));
+
+        code = Program.CreateRoot().Parse(["init-student", "--teacher", _teacher, "--out", _folder.Sub("nocal"), "--hidden-size", "8"])
+            .Invoke(new InvocationConfiguration { Output = output, Error = error });
+        Assert.NotEqual(0, code);
+        Assert.Contains("width pruning needs --calibration", error.ToString(), StringComparison.Ordinal);
+        Assert.False(Directory.Exists(_folder.Sub("nocal")));
+    }
 }
