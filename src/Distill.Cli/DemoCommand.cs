@@ -35,6 +35,11 @@ internal static class DemoCommand
             Description = "the student's size as hidden,layers,heads,mlp (default: the demo's; for the sweeps behind samples/README.md) (maintainers only)",
             Hidden = true,
         };
+        var init = new Option<DemoInit?>("--init")
+        {
+            Description = "where the students start: pruned from the teacher (the default) or random (one initialisation per seed) (maintainers only)",
+            Hidden = true,
+        };
         // The comparisons beside the default demo, one flag each: run, then the report text (also written to its file).
         var modes = new (Option<bool> Flag, Func<DemoOptions, TextWriter, string> Report, string ReportFile)[]
         {
@@ -68,6 +73,7 @@ internal static class DemoCommand
         command.Options.Add(sweep);
         command.Options.Add(lrs);
         command.Options.Add(student);
+        command.Options.Add(init);
         command.Options.Add(regenerate);
         command.Options.Add(initTeacher);
         command.SetAction(parse => CliErrors.Run(parse, "distill demo", () =>
@@ -111,6 +117,7 @@ internal static class DemoCommand
             var options = new DemoOptions(root, parse.GetValue(outDir)!, Seeds: parse.GetValue(seeds) ?? (isFull ? 5 : 3), KSweep: isFull ? [1, 4, 32] : null);
             if (parse.GetValue(steps) is { } s) options = options with { Steps = s };
             if (parse.GetValue(student) is { } size) options = WithStudent(options, size);
+            if (parse.GetValue(init) is { } start) options = options with { Init = start };
             ResolvedSettings.Write(Path.Combine(options.Out, "demo_settings.json"), options);
             var output = parse.InvocationConfiguration.Output;
             if (parse.GetValue(sweep) is { } kind)

@@ -24,6 +24,8 @@ namespace Distill.Samples;
 /// <param name="TrainLimit">Use only the first N training conversations (null: all); for quick tests.</param>
 /// <param name="HeldOutLimit">Use only the first N held-out conversations (null: all); for quick tests.</param>
 /// <param name="AnswerTokens">Token limit per greedy answer; the sample's longest reference answer is under 90 tokens.</param>
+/// <param name="Init">How the student starts: pruned from the teacher (every second layer, then Minitron's width pruning
+/// to the student's size; one initialisation for every seed, the seeds vary the data order) or at random (one per seed).</param>
 public sealed record DemoOptions(
     string SampleRoot,
     string Out,
@@ -41,11 +43,22 @@ public sealed record DemoOptions(
     IReadOnlyList<int>? KSweep = null,
     int? TrainLimit = null,
     int? HeldOutLimit = null,
-    int AnswerTokens = 96)
+    int AnswerTokens = 96,
+    DemoInit Init = DemoInit.Pruned)
 {
     /// <summary>The short KD+SFT run's steps: 70% of S, as in NeMo-Aligner's 420k vs 600k.</summary>
     public int ShortSteps => Math.Max(1, (int)Math.Round(0.7 * Steps));
 
     /// <summary>The KD+SFT objective: forward KL on the teacher's top-K, kd weight 1, sft weight 0.4 (NeMo-Aligner's tutorial).</summary>
     public KdObjective Kd { get; init; } = new(KdLossKind.FwdKl, KdWeight: 1.0, SftWeight: 0.4);
+}
+
+/// <summary>Where the demo's student starts.</summary>
+public enum DemoInit
+{
+    /// <summary>Pruned from the teacher (<see cref="Distill.Models.WidthPruning"/>), as Minitron makes its students.</summary>
+    Pruned,
+
+    /// <summary>A random initialisation of the student's shape, one per seed.</summary>
+    Random,
 }

@@ -44,7 +44,7 @@ public static class DemoReport
         md.AppendLine(CultureInfo.InvariantCulture, $"Student: hidden {options.Hidden}, {options.Layers} layers, {options.Heads} heads, mlp {options.Intermediate}; "
             + $"S = {options.Steps} steps of {options.GlobalBatch} conversations; SFT at lr {options.SftLr:G3}, KD+SFT at lr {options.KdLr:G3} "
             + $"({Distill.Losses.KdObjective.Name(kd.Kind)} on the teacher's top-{options.TopK}, kd weight {kd.KdWeight:G3}, sft weight {kd.SftWeight:G3}, "
-            + $"temperature {kd.Temperature:G3}); one shared initialisation and data order per seed; {options.Seeds} seed(s), mean ± std.").AppendLine();
+            + $"temperature {kd.Temperature:G3}); {Start(options)}; {options.Seeds} seed(s), mean ± std.").AppendLine();
         md.AppendLine("Held-out loss is the cross-entropy per assistant token of data/heldout.jsonl (problems in neither training set); "
             + "token accuracy the fraction of those tokens the model ranks first. Answer accuracy is the fraction of the held-out questions "
             + $"whose greedy answer (at most {options.AnswerTokens} tokens) ends in the reference's final sentence \"The answer is N.\" with the same N.").AppendLine();
@@ -56,6 +56,11 @@ public static class DemoReport
         md.AppendLine(CultureInfo.InvariantCulture, $"![held-out loss and answer accuracy against step]({PlotFile})");
         File.WriteAllText(Path.Combine(options.Out, ReportFile), md.ToString());
     }
+
+    private static string Start(DemoOptions options) => options.Init == DemoInit.Pruned
+        ? "every student starts from one initialisation pruned from the teacher (every n-th of its layers from the first, n = its layers / the student's, narrowed by Minitron's width pruning, "
+            + $"ranked on {Demo.CalibrationExamples} training conversations), and each seed sets the data order shared by its runs"
+        : "one shared random initialisation and data order per seed";
 
     /// <summary>
     /// Whether the demo's claim held, stated either way with the numbers (means over seeds): KD+SFT at 0.7·S at least as

@@ -9,14 +9,16 @@ namespace Distill.Tests.Samples;
 
 public sealed class DemoTests
 {
-    [Fact]
-    public void Run_Should_Train_Every_Student_From_One_Init_Per_Seed_And_Write_The_Report()
+    [Theory]
+    [InlineData(DemoInit.Pruned)]
+    [InlineData(DemoInit.Random)]
+    public void Run_Should_Train_Every_Student_From_One_Init_Per_Seed_And_Write_The_Report(DemoInit init)
     {
         string outDir = Path.Combine(Path.GetTempPath(), "distill-demo-test-" + Guid.NewGuid().ToString("N"));
         try
         {
             var options = new DemoOptions(SampleFiles.Root, outDir, Seeds: 2, Steps: 4, GlobalBatch: 4, TopK: 5, Hidden: 16, Layers: 1, Heads: 2,
-                Intermediate: 24, CurvePoints: 2, KSweep: [1], TrainLimit: 12, HeldOutLimit: 4, AnswerTokens: 12);
+                Intermediate: 24, CurvePoints: 2, KSweep: [1], TrainLimit: 12, HeldOutLimit: 4, AnswerTokens: 12, Init: init);
             var runs = Demo.Run(options, TextWriter.Null);
 
             string[] students = [Demo.Sft, Demo.KdShort, Demo.KdFull, "kd+sft S K=1"];
@@ -37,9 +39,14 @@ public sealed class DemoTests
                 Assert.Equal(run.AnswerAccuracy, run.Curve[^1].Answers);
             }
             Assert.All(runs.Where(r => r.Name is Demo.KdShort), r => Assert.All(r.Curve, p => Assert.Null(p.Answers)));
-            // The students of a seed start from one initialisation.
-            Assert.True(File.Exists(Path.Combine(outDir, "seed1", "init", "model.safetensors")));
-            Assert.True(File.Exists(Path.Combine(outDir, "seed2", "init", "model.safetensors")));
+            // The students of a seed start from one initialisation: random, one per seed; or pruned from the teacher, one for all.
+            string[] inits = init == DemoInit.Random ? [Path.Combine(outDir, "seed1", "init"), Path.Combine(outDir, "seed2", "init")] : [Path.Combine(outDir, "init")];
+            Assert.All(inits, dir => Assert.True(File.Exists(Path.Combine(dir, "model.safetensors")), dir));
+            var start = LlamaConfig.Load(Path.Combine(inits[0], "config.json"));
+            Assert.Equal((16, 1, 2, 24), (start.HiddenSize, start.NumHiddenLayers, start.NumAttentionHeads, start.IntermediateSize));
+            Assert.Equal(init == DemoInit.Pruned ? "pruned" : null, start.Raw[StudentInit.ProvenanceKey]?["method"]?.GetValue<string>());
+            foreach (var run in runs.Skip(1))
+                Assert.Equal(inits[init == DemoInit.Random ? run.Seed - 1 : 0], StudentDirOf(outDir, run));
             string report = File.ReadAllText(Path.Combine(outDir, DemoReport.ReportFile));
             Assert.Contains("| kd+sft 0.7S | 3 | 2 |", report, StringComparison.Ordinal);
             foreach (var row in DemoReport.Table(runs))
@@ -53,6 +60,14 @@ public sealed class DemoTests
         {
             if (Directory.Exists(outDir)) Directory.Delete(outDir, recursive: true);
         }
+    }
+
+    // The student folder a run started from, as its train_config.yaml records it.
+    private static string StudentDirOf(string outDir, DemoRun run)
+    {
+        string dir = Path.Combine(outDir, $"seed{run.Seed}", string.Concat(run.Name.Select(c => char.IsLetterOrDigit(c) ? c : '_')));
+        string line = File.ReadLines(Path.Combine(dir, "train_config.yaml")).First(l => l.TrimStart().StartsWith("student:", StringComparison.Ordinal));
+        return line[(line.IndexOf(':', StringComparison.Ordinal) + 1)..].Trim().Trim('"');
     }
 
     // The independent path: greedy answers of the teacher to the first n held-out questions, right when the answer
