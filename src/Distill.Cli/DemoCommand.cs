@@ -27,7 +27,7 @@ internal static class DemoCommand
                 + "lr (each method at --lrs) or objective (KD+SFT variants at the demo's lr) (maintainers only)",
             Hidden = true,
         };
-        var lrs = new Option<string>("--lrs") { Description = "learning rates of --sweep lr, comma-separated", DefaultValueFactory = _ => "3e-3,6e-3,1.2e-2", Hidden = true };
+        var lrs = new Option<string>("--lrs") { Description = "learning rates of --sweep lr, comma-separated", DefaultValueFactory = _ => "1e-3,2e-3,4e-3", Hidden = true };
         var sample = new Option<string?>("--sample") { Description = "the sample folder (default: samples/ of the source tree, searched upwards)" };
         var steps = new Option<int?>("--steps") { Description = "S, the SFT student's steps (KD+SFT runs 0.7·S and S)" };
         var student = new Option<string?>("--student")
@@ -117,7 +117,7 @@ internal static class DemoCommand
             var options = new DemoOptions(root, parse.GetValue(outDir)!, Seeds: parse.GetValue(seeds) ?? (isFull ? 5 : 3), KSweep: isFull ? [1, 4, 32] : null);
             if (parse.GetValue(steps) is { } s) options = options with { Steps = s };
             if (parse.GetValue(student) is { } size) options = WithStudent(options, size);
-            if (parse.GetValue(init) is { } start) options = options with { Init = start };
+            if (parse.GetValue(init) is DemoInit.Random) options = options with { Init = DemoInit.Random, SftLr = DemoOptions.RandomStudentLr, KdLr = DemoOptions.RandomStudentLr };
             ResolvedSettings.Write(Path.Combine(options.Out, "demo_settings.json"), options);
             var output = parse.InvocationConfiguration.Output;
             if (parse.GetValue(sweep) is { } kind)

@@ -88,8 +88,7 @@ public static class BlackBoxDemo
         for (int seed = 1; seed <= options.Seeds; seed++)
         {
             string root = Path.Combine(options.Out, "black-box", $"seed{seed}");
-            string init = Path.Combine(root, "init");
-            SampleModels.Initialise(init, config, teacher, seed);
+            string init = SampleModels.StudentStart(options.Init, Path.Combine(options.Out, "black-box"), teacher, train, config, seed);
             foreach (var (name, cache, heldOutCache) in new[] { (WhiteBox, white, whiteHeldOut), (BlackBox, black, blackHeldOut) })
             {
                 var result = Train(options, Path.Combine(root, name == WhiteBox ? "white" : "black"), init, cache, heldOutCache, seed);

@@ -71,17 +71,11 @@ public static class Demo
         var config = SampleModels.Config(SampleModels.VocabSize(context.Teacher), options.Hidden, options.Layers, options.Heads, options.Intermediate);
         long total = options.Seeds * plans.Sum(p => (long)p.Steps), done = 0;
         var students = Stopwatch.StartNew();
-        string? pruned = options.Init == DemoInit.Pruned ? Prune(options, context, config) : null;
-        if (pruned is not null) log.WriteLine($"{Elapsed(clock)} student ({SampleModels.Describe(config)}) pruned from the teacher into {pruned}");
         for (int seed = 1; seed <= options.Seeds; seed++)
         {
             string root = Path.Combine(options.Out, $"seed{seed}");
-            string init = pruned ?? Path.Combine(root, "init");
-            if (pruned is null)
-            {
-                SampleModels.Initialise(init, config, context.Teacher, seed);
-                log.WriteLine($"{Elapsed(clock)} seed {seed}/{options.Seeds}: student ({SampleModels.Describe(config)}) initialised in {init}");
-            }
+            string init = SampleModels.StudentStart(options.Init, options.Out, context.Teacher, context.Train, config, seed);
+            log.WriteLine($"{Elapsed(clock)} seed {seed}/{options.Seeds}: student ({SampleModels.Describe(config)}) starts from {init}");
             foreach (var plan in plans)
             {
                 string dir = Path.Combine(root, string.Concat(plan.Name.Select(c => char.IsLetterOrDigit(c) ? c : '_')));
@@ -93,25 +87,6 @@ public static class Demo
             }
         }
         return runs;
-    }
-
-    /// <summary>Calibration conversations (of the student's training set) the teacher runs on to rank what pruning keeps.</summary>
-    public const int CalibrationExamples = 128;
-
-    // Every second teacher layer (DistilBERT), then the widths of `config` by the teacher's activations (Minitron).
-    private static string Prune(DemoOptions options, Context context, LlamaConfig config)
-    {
-        string dir = Path.Combine(options.Out, "init");
-        if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
-        var teacher = LlamaConfig.Load(Path.Combine(context.Teacher, HfModelFolder.ConfigFile));
-        int every = Math.Max(1, teacher.NumHiddenLayers / config.NumHiddenLayers);
-        var layers = StudentInitOptions.EveryNth(teacher.NumHiddenLayers, every).Take(config.NumHiddenLayers).ToArray();
-        if (layers.Length != config.NumHiddenLayers)
-            throw new InvalidDataException($"a pruned student has at most the teacher's {teacher.NumHiddenLayers} layers, not {config.NumHiddenLayers}");
-        StudentInit.Run(new StudentInitOptions(context.Teacher, dir, Layers: layers,
-            Widths: new PruneWidths(config.HiddenSize, config.IntermediateSize, config.NumAttentionHeads),
-            Calibration: TrainingData.Sequences(context.Train, context.Teacher, CalibrationExamples)));
-        return dir;
     }
 
     // The files every run shares: the (possibly shortened) data, the teacher's top-K caches, the held-out questions.

@@ -59,7 +59,7 @@ public static class DemoReport
 
     private static string Start(DemoOptions options) => options.Init == DemoInit.Pruned
         ? "every student starts from one initialisation pruned from the teacher (every n-th of its layers from the first, n = its layers / the student's, narrowed by Minitron's width pruning, "
-            + $"ranked on {Demo.CalibrationExamples} training conversations), and each seed sets the data order shared by its runs"
+            + $"ranked on {SampleModels.CalibrationExamples} training conversations), and each seed sets the data order shared by its runs"
         : "one shared random initialisation and data order per seed";
 
     /// <summary>

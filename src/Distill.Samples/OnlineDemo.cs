@@ -54,8 +54,7 @@ public static class OnlineDemo
         for (int seed = 1; seed <= options.Seeds; seed++)
         {
             string root = Path.Combine(options.Out, "online", $"seed{seed}");
-            string init = Path.Combine(root, "init");
-            SampleModels.Initialise(init, config, teacher, seed);
+            string init = SampleModels.StudentStart(options.Init, Path.Combine(options.Out, "online"), teacher, train, config, seed);
             var warmStart = Train(options, Path.Combine(root, "warm"), init, train, heldOut, null, KdObjective.SftOnly, options.SftLr, warm, seed, null).ModelDirectory;
             log.WriteLine($"{clock.Elapsed:m\\:ss} seed {seed}/{options.Seeds}: SFT warm start, {warm} steps");
             foreach (var (name, folder, objective, lambda) in new[] { (Sft, "sft", KdObjective.SftOnly, 0.0), (Supervised, "supervised-kd", Jsd, 0.0), (OnPolicy, "on-policy-kd", Jsd, 1.0) })

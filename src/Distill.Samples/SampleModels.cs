@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Distill.Models;
+using Distill.Training;
 using static TorchSharp.torch;
 
 namespace Distill.Samples;
@@ -56,6 +57,38 @@ public static class SampleModels
         random.manual_seed(seed);
         using var model = new LlamaForCausalLM(config, CPU, ScalarType.Float32);
         HfModelFolder.Save(model, dir, new HfSaveOptions { SourceDirectory = tokenizerFolder, Overwrite = true });
+    }
+
+    /// <summary>Calibration conversations (of the student's training set) the teacher runs on to rank what pruning keeps.</summary>
+    public const int CalibrationExamples = 128;
+
+    /// <summary>
+    /// The folder every demo's students of seed <paramref name="seed"/> start from, made under <paramref name="root"/>:
+    /// with <see cref="DemoInit.Random"/> a random <paramref name="config"/> per seed; with <see cref="DemoInit.Pruned"/>
+    /// one folder for all seeds (made when seed 1 asks), every n-th teacher layer from the first (n = the teacher's
+    /// layers / the student's) narrowed to <paramref name="config"/>'s widths by <see cref="WidthPruning"/>, ranked on the
+    /// first <see cref="CalibrationExamples"/> conversations of <paramref name="train"/>.
+    /// </summary>
+    public static string StudentStart(DemoInit init, string root, string teacher, string train, LlamaConfig config, int seed)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        if (init == DemoInit.Random)
+        {
+            string dir = Path.Combine(root, $"seed{seed}", "init");
+            Initialise(dir, config, teacher, seed);
+            return dir;
+        }
+        string pruned = Path.Combine(root, "init");
+        if (seed > 1 && File.Exists(Path.Combine(pruned, "model.safetensors"))) return pruned;
+        if (Directory.Exists(pruned)) Directory.Delete(pruned, recursive: true);
+        var teacherConfig = LlamaConfig.Load(Path.Combine(teacher, HfModelFolder.ConfigFile));
+        if (config.NumHiddenLayers > teacherConfig.NumHiddenLayers)
+            throw new InvalidDataException($"a pruned student has at most the teacher's {teacherConfig.NumHiddenLayers} layers, not {config.NumHiddenLayers}");
+        int every = teacherConfig.NumHiddenLayers / config.NumHiddenLayers;
+        StudentInit.Run(new StudentInitOptions(teacher, pruned, Layers: [.. StudentInitOptions.EveryNth(teacherConfig.NumHiddenLayers, every).Take(config.NumHiddenLayers)],
+            Widths: new PruneWidths(config.HiddenSize, config.IntermediateSize, config.NumAttentionHeads),
+            Calibration: TrainingData.Sequences(train, teacher, CalibrationExamples)));
+        return pruned;
     }
 
     /// <summary>Reads the vocab_size a sample tokenizer folder needs: its tokenizer.json's vocabulary plus added tokens.</summary>

@@ -68,8 +68,7 @@ public static class SdgDemo
         var config = SampleModels.Config(SampleModels.VocabSize(teacher), options.Hidden, options.Layers, options.Heads, options.Intermediate);
         for (int seed = 1; seed <= options.Seeds; seed++)
         {
-            string init = Path.Combine(root, $"seed{seed}", "init");
-            SampleModels.Initialise(init, config, teacher, seed);
+            string init = SampleModels.StudentStart(options.Init, root, teacher, train, config, seed);
             foreach (var (name, data, validation, objective, lr) in new[]
                      {
                          (Sft, train, heldOut, KdObjective.SftOnly, options.SftLr),
