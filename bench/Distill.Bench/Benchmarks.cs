@@ -19,5 +19,6 @@ internal static class Benchmarks
         ("serve", ServeThroughput.Run),
         ("served_scoring", ServedScoring.Run),
         ("peer", PythonPeer.Run),
+        ("threads", ThreadCount.Run),
     ];
 }
