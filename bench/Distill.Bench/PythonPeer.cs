@@ -13,12 +13,15 @@ namespace Distill.Bench;
 /// second half supervised), SFT and fwd_kl over K = 100 + 0.4·SFT, fp32 and bf16 (Distill: bf16 compute with fp32
 /// masters; the peer: CPU autocast over fp32 weights). First <see cref="PeerLossCheck"/> shows that both compute the
 /// same losses; then rounds of one step of each (side, objective), the order rotated every round, the peer answering
-/// one step per request from a long-lived process so neither pays start-up inside the timings. The peer runs with
-/// Distill's thread count (PyTorch's own default counts physical cores and is reported beside it).
+/// one step per request from a long-lived process so neither pays start-up inside the timings. Both run on the same
+/// number of threads (<c>DISTILL_BENCH_PEER_THREADS</c>, default 1 as the CLI's; PyTorch's own default is reported).
 /// </summary>
 internal static class PythonPeer
 {
-    private const string RoundsVariable = "DISTILL_BENCH_PEER_ROUNDS";
+    private const string RoundsVariable = "DISTILL_BENCH_PEER_ROUNDS", ThreadsVariable = "DISTILL_BENCH_PEER_THREADS";
+
+    // Both sides run on the CLI's default thread count (CommonOptions.DefaultThreads, chosen from `bench threads`).
+    private const int DefaultThreads = 1;
     private const int Tokens = TrainThroughput.Batch * TrainThroughput.SeqLen;
 
     private const string Method =
@@ -38,22 +41,26 @@ internal static class PythonPeer
             return new JsonObject { ["skipped"] = why };
         }
         var rounds = int.TryParse(Environment.GetEnvironmentVariable(RoundsVariable), out var r) && r > 0 ? r : 6;
+        var threads = int.TryParse(Environment.GetEnvironmentVariable(ThreadsVariable), out var t) && t > 0 ? t : DefaultThreads;
         var result = new JsonObject
         {
-            ["method"] = Method, ["rounds"] = rounds, ["rounds_set_by"] = RoundsVariable,
+            ["method"] = Method, ["rounds"] = rounds, ["rounds_set_by"] = RoundsVariable, ["threads"] = threads, ["threads_set_by"] = ThreadsVariable,
             ["micro_batch"] = TrainThroughput.Batch, ["seq_len"] = TrainThroughput.SeqLen, ["top_k"] = 100,
             ["python"] = PeerProcess.Python, ["load_average_before"] = TrainThroughput.LoadAverage(),
             ["loss_check"] = PeerLossCheck.Run(),
         };
         var configFile = Path.GetTempFileName();
+        var original = get_num_threads();
         try
         {
+            set_num_threads(threads);
             File.WriteAllText(configFile, ForwardThroughput.BenchConfig);
             foreach (var (name, dtype) in new[] { ("fp32", ScalarType.Float32), ("bf16", ScalarType.BFloat16) })
                 result[name] = Measure(name, dtype, configFile, rounds);
         }
         finally
         {
+            set_num_threads(original);
             File.Delete(configFile);
         }
         result["load_average_after"] = TrainThroughput.LoadAverage();
