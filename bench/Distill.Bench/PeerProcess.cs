@@ -35,7 +35,7 @@ internal sealed class PeerProcess : IDisposable
         if (!File.Exists(Python)) return $"{Python} does not exist (set {PythonVariable} to a Python with torch)";
         var (code, _, _) = RunToEnd(["-c", "import torch"]);
         return code == 0 ? null
-            : $"{Python} has no torch: install Debian's python3-torch with 'bench/pytorch/peer.sh --install' (apt, as root), or set {PythonVariable}";
+            : $"{Python} has no torch: install Debian's python3-torch and OpenBLAS with 'bench/pytorch/peer.sh --install' (apt, as root), or set {PythonVariable}";
     }
 
     /// <summary>Runs the peer with <paramref name="arguments"/> to its end and parses the JSON it prints.</summary>

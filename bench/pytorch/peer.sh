@@ -15,7 +15,7 @@ if [[ "${1:-}" == "--install" ]]; then
   exit 0
 fi
 if ! "$python" -c 'import torch' 2>/dev/null; then
-  echo "peer.sh: $python has no torch; run 'bench/pytorch/peer.sh --install' (apt-get install python3-torch, as root)" >&2
+  echo "peer.sh: $python has no torch; run 'bench/pytorch/peer.sh --install' (apt-get install python3-torch libopenblas0-openmp, as root)" >&2
   exit 3
 fi
 exec "$python" "$here/peer.py" "$@"
