@@ -140,8 +140,8 @@ class Body(nn.Module):
 class Llama(nn.Module):
     def __init__(self, c):
         super().__init__()
-        if c.get("tie_word_embeddings"):
-            raise ValueError("peer.py: the bench model has an untied head; tied embeddings are not built here")
+        if c.get("tie_word_embeddings") or c.get("rope_scaling"):
+            raise ValueError("peer.py: builds the bench model's shape only (untied head, plain rotary embeddings)")
         self.model = Body(c)
         self.lm_head = nn.Linear(c["hidden_size"], c["vocab_size"], bias=False)
 
