@@ -140,8 +140,8 @@ class Body(nn.Module):
 class Llama(nn.Module):
     def __init__(self, c):
         super().__init__()
-        if c.get("tie_word_embeddings") or c.get("rope_scaling"):
-            raise ValueError("peer.py: builds the bench model's shape only (untied head, plain rotary embeddings)")
+        if any(c.get(key) for key in ("tie_word_embeddings", "rope_scaling", "attention_bias", "mlp_bias")):
+            raise ValueError("peer.py: builds the bench model's shape only (untied head, no biases, plain rotary embeddings)")
         self.model = Body(c)
         self.lm_head = nn.Linear(c["hidden_size"], c["vocab_size"], bias=False)
 
