@@ -18,5 +18,7 @@ internal static class Benchmarks
         ("online", OnlineTraining.Run),
         ("serve", ServeThroughput.Run),
         ("served_scoring", ServedScoring.Run),
+        ("peer", PythonPeer.Run),
+        ("threads", ThreadCount.Run),
     ];
 }

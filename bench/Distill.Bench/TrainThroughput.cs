@@ -16,7 +16,7 @@ namespace Distill.Bench;
 /// </summary>
 internal static class TrainThroughput
 {
-    private const int Batch = 4, SeqLen = 512;
+    internal const int Batch = 4, SeqLen = 512;
     private const string RoundsVariable = "DISTILL_BENCH_TRAIN_ROUNDS";
 
     private const string Method =
@@ -116,7 +116,7 @@ internal static class TrainThroughput
         return result;
     }
 
-    private static (double Wall, double Cpu) Time(TrainingModel model, optim.Optimizer optimizer, SyntheticTrainingSource source, KdObjective objective, int chunk)
+    internal static (double Wall, double Cpu) Time(TrainingModel model, optim.Optimizer optimizer, SyntheticTrainingSource source, KdObjective objective, int chunk)
     {
         var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         long start = Stopwatch.GetTimestamp();
@@ -125,7 +125,7 @@ internal static class TrainThroughput
         return (wall, (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalSeconds);
     }
 
-    private static void Step(TrainingModel model, optim.Optimizer optimizer, SyntheticTrainingSource source, KdObjective objective, int chunk)
+    internal static void Step(TrainingModel model, optim.Optimizer optimizer, SyntheticTrainingSource source, KdObjective objective, int chunk)
     {
         using var scope = NewDisposeScope();
         model.ZeroGrad();

@@ -15,11 +15,20 @@ internal static class CommonOptions
     public static readonly string[] DTypeNames = ["fp32", "bf16", "float32", "bfloat16"];
 
     /// <summary>
-    /// <c>--threads N</c> on every command (one instance, recursive from the root): libtorch's intra-op threads. Its
-    /// default (one per core) is right for large models on an idle machine; small models, or a machine shared with other
-    /// jobs, often run faster with fewer (threads that spin waiting for each other cost more than the work they share).
+    /// <c>--threads N</c> on every command (one instance, recursive from the root): libtorch's intra-op threads, by
+    /// default <see cref="DefaultThreads"/>.
     /// </summary>
     public static Option<int?> Threads { get; } = CreateThreads();
+
+    /// <summary>
+    /// The intra-op threads of every command without <c>--threads</c>: 1, not libtorch's one per core. Measured by
+    /// <c>bench threads</c> on the ~45M bench Llama on two shared cores (docs/PERFORMANCE.md, "Threads"): one thread was
+    /// faster for a training step (train), the teacher's top-K pass (topk, and eval's forward passes) and decoding
+    /// (generate, serve, demo) in every round, because a team of threads waits at every op for its slowest member and a
+    /// core taken by another process makes that member slow (the demo's first measurement: 66 s with one thread against
+    /// 12 minutes with two, beside another job). Large models on idle cores want <c>--threads</c> = cores.
+    /// </summary>
+    public const int DefaultThreads = 1;
 
     /// <summary><c>--device cpu|cuda|cuda:N</c>; <paramref name="whose"/> prefixes the help ("Local teacher: ").</summary>
     public static Option<string?> Device(string whose = "") => new("--device") { Description = $"{whose}cpu, cuda or cuda:N" };
@@ -94,7 +103,8 @@ internal static class CommonOptions
     {
         var threads = new Option<int?>("--threads")
         {
-            Description = "CPU threads for tensor operations (default: one per core)",
+            Description = $"CPU threads for tensor operations (default: {DefaultThreads}, the fastest for small models on a shared machine; " +
+                          "give the core count for a large model on idle cores)",
             Recursive = true,
         };
         threads.Validators.Add(result =>

@@ -104,10 +104,6 @@ internal static class DemoCommand
                 parse.InvocationConfiguration.Error.WriteLine("distill demo: the sample folder (data/train.jsonl, teacher/) was not found; pass --sample DIR");
                 return 2;
             }
-            // The sample's models are tiny: their ops are too small to share between threads, and threads that spin
-            // waiting for each other cost most on a shared machine (66 s with one thread against 12 minutes with two,
-            // measured beside another job); --threads overrides.
-            if (parse.GetValue(CommonOptions.Threads) is null) TorchSharp.torch.set_num_threads(1);
             if (parse.GetValue(seeds) is < 1 || parse.GetValue(steps) is < 2)
             {
                 parse.InvocationConfiguration.Error.WriteLine("distill demo: --seeds must be at least 1 and --steps at least 2");

@@ -10,9 +10,12 @@ public static class Program
     {
         NativeHeap.KeepFreedMemory();
         var parse = CreateRoot().Parse(args);
-        if (parse.Errors.Count == 0 && parse.GetValue(CommonOptions.Threads) is { } threads) set_num_threads(threads);
+        if (parse.Errors.Count == 0) set_num_threads(Threads(parse));
         return parse.Invoke();
     }
+
+    /// <summary>The intra-op threads the parsed command runs with: <c>--threads</c>, or <see cref="CommonOptions.DefaultThreads"/>.</summary>
+    internal static int Threads(ParseResult parse) => parse.GetValue(CommonOptions.Threads) ?? CommonOptions.DefaultThreads;
 
     /// <summary>The <c>distill</c> command with all its subcommands.</summary>
     public static RootCommand CreateRoot()

@@ -14,6 +14,19 @@ public class ProgramTests
     }
 
     [Theory]
+    [InlineData("train")]
+    [InlineData("topk")]
+    [InlineData("generate")]
+    [InlineData("serve")]
+    [InlineData("demo")]
+    public void Commands_Should_Run_On_One_Thread_Unless_Told(string command)
+    {
+        // One thread: the choice docs/PERFORMANCE.md ("Threads") makes from `bench threads`.
+        Assert.Equal(1, Program.Threads(Program.CreateRoot().Parse([command])));
+        Assert.Equal(2, Program.Threads(Program.CreateRoot().Parse([command, "--threads", "2"])));
+    }
+
+    [Theory]
     [InlineData("0")]
     [InlineData("-2")]
     public void Threads_Below_One_Should_Be_Refused(string value)
