@@ -1,0 +1,180 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using Distill.Losses;
+using Distill.Models;
+using Distill.Training;
+using static TorchSharp.torch;
+
+namespace Distill.Bench;
+
+/// <summary>
+/// Where one training step of <see cref="TrainThroughput"/> (the ~45M Llama, 4 × 512 tokens, half supervised) spends its
+/// time, in fp32 and in bf16: the forward pass by op kind (each op timed alone on the step's shapes, forward and
+/// forward + backward, times the number of calls in one step; both attention paths, fp32 runs the fused one and bf16 the
+/// explicit one), then the step's real pieces in order (forward, chunked loss, backward through the layers, the
+/// fp32-master ↔ bf16 copies, clipping, AdamW). One libtorch thread, timed in the thread's CPU time (<see cref="ThreadCpu"/>),
+/// so the figures count work and hardly move with other processes' load. Milliseconds per step, medians.
+/// </summary>
+internal static class TrainPieces
+{
+    private const int Batch = 4, SeqLen = 512, Runs = 5;
+
+    public static JsonNode Run(JsonObject peak)
+    {
+        var threads = get_num_threads();
+        set_num_threads(1);
+        try { return Measure(); }
+        finally { set_num_threads(threads); }
+    }
+
+    private static JsonNode Measure()
+    {
+        var result = new JsonObject
+        {
+            ["method"] = "ops: each op alone on the step's shapes with inputs and weights requiring grad, median of " + Runs +
+                " runs after one warm-up, times the calls in one step of the bench model; 'fwd_bwd' includes the forward. " +
+                "step: the pieces of TrainThroughput's step in order, each median of " + Runs + " steps.",
+            ["load_average_before"] = TrainThroughput.LoadAverage(),
+        };
+        foreach (var (name, dtype) in new[] { ("fp32", ScalarType.Float32), ("bf16", ScalarType.BFloat16) })
+            result[name] = new JsonObject { ["ops"] = Ops(dtype), ["step"] = StepPieces(dtype) };
+        result["load_average_after"] = TrainThroughput.LoadAverage();
+        return result;
+    }
+
+    private static JsonObject Ops(ScalarType dtype)
+    {
+        var config = LlamaConfig.Parse(ForwardThroughput.BenchConfig, "bench config");
+        int h = config.HiddenSize, heads = config.NumAttentionHeads, kv = config.KeyValueHeads, d = config.HeadDimension;
+        int inter = config.IntermediateSize, layers = config.NumHiddenLayers;
+        using var scope = NewDisposeScope();
+        Tensor Leaf(params long[] shape) => (randn(shape) * 0.1).to_type(dtype).requires_grad_(true);
+        var x = Leaf(Batch, SeqLen, h);
+        var weights = new (string Name, Tensor W)[]
+        {
+            ("q", Leaf(heads * d, h)), ("k", Leaf(kv * d, h)), ("v", Leaf(kv * d, h)), ("o", Leaf(h, heads * d)),
+            ("gate", Leaf(inter, h)), ("up", Leaf(inter, h)),
+        };
+        var down = Leaf(h, inter);
+        var xInter = Leaf(Batch, SeqLen, inter);
+        var norm = new LlamaRMSNorm(h, config.RmsNormEps, CPU, dtype);
+        var rotary = new LlamaRotaryEmbedding(config, CPU);
+        var positions = arange(SeqLen, dtype: ScalarType.Int64).unsqueeze(0).expand(Batch, SeqLen);
+        var (cos, sin) = rotary.forward(positions, dtype);
+        var qFlat = Leaf(Batch, SeqLen, heads * d);
+        var kFlat = Leaf(Batch, SeqLen, kv * d);
+        var vFlat = Leaf(Batch, SeqLen, kv * d);
+        Tensor Q() => qFlat.view(Batch, SeqLen, heads, d).transpose(1, 2);            // [B, H, T, D] as the layer has it
+        Tensor K() => kFlat.view(Batch, SeqLen, kv, d).transpose(1, 2);               // [B, KV, T, D]
+        Tensor V() => vFlat.view(Batch, SeqLen, kv, d).transpose(1, 2);
+        using var attention = new LlamaAttention(config, CPU, dtype);
+        var gate = Leaf(Batch, SeqLen, inter);
+        var up = Leaf(Batch, SeqLen, inter);
+        var ops = new (string Name, int Calls, Func<Tensor[]> Op)[]
+        {
+            ("matmul_qkvo_gate_up", layers, () => weights.Select(w => nn.functional.linear(x, w.W)).ToArray()),
+            ("matmul_down", layers, () => [nn.functional.linear(xInter, down)]),
+            ("rmsnorm", 2 * layers + 1, () => [norm.forward(x)]),
+            ("rope_q_k", layers, () => [LlamaRotaryEmbedding.Apply(Q(), cos, sin), LlamaRotaryEmbedding.Apply(K(), cos, sin)]),
+            ("attention_fused_sdpa", layers, () => [nn.functional.scaled_dot_product_attention(Q(), K().repeat_interleave(heads / kv, dim: 1),
+                V().repeat_interleave(heads / kv, dim: 1), null, 0.0, is_casual: true)]),
+            ("attention_explicit", layers, () => [attention.Explicit(Q(), K(), V(), null, 0.0)]),
+            ("silu_mul", layers, () => [nn.functional.silu(gate) * up]),
+            ("residual_add", 2 * layers, () => [x + x]),
+        };
+        var result = new JsonObject { ["unit"] = "ms per step (per call × calls)" };
+        foreach (var (name, calls, op) in ops)
+        {
+            var forward = Ms(() => { using var s = NewDisposeScope(); op(); });
+            var both = Ms(() =>
+            {
+                using var s = NewDisposeScope();
+                var y = op();
+                autograd.backward(y, y.Select(t => ones_like(t)).ToArray());
+            });
+            result[name] = new JsonObject { ["calls"] = calls, ["fwd_ms"] = forward * calls, ["fwd_bwd_ms"] = both * calls };
+        }
+        return result;
+    }
+
+    private static JsonObject StepPieces(ScalarType dtype)
+    {
+        var config = LlamaConfig.Parse(ForwardThroughput.BenchConfig, "bench config");
+        using var model = new TrainingModel(new LlamaForCausalLM(config, CPU, ScalarType.Float32), dtype);
+        model.Compute.train();
+        using var optimizer = Trainer.CreateOptimizer(model.Master, new OptimizerOptions(Lr: 1e-6));
+        var chunk = new TrainerOptions().ChunkSize;
+        var objectives = new (string Name, KdObjective Objective, int TopK)[]
+        {
+            ("sft", KdObjective.SftOnly, 0),
+            ("kd_fwd_kl_k100", new KdObjective(KdLossKind.FwdKl, KdWeight: 1.0, SftWeight: 0.4), 100),
+            ("kd_tail_fwd_kl_k20", new KdObjective(KdLossKind.TailFwdKl, KdWeight: 1.0, SftWeight: 0.4), 20),
+        };
+        var sources = objectives.Select(o => new SyntheticTrainingSource(Batch, SeqLen, SeqLen / 2, config.VocabSize,
+            Math.Max(o.TopK, 1), withTeacher: o.TopK > 0, seed: 1)).ToArray();
+        var indices = Enumerable.Range(0, Batch).Select(i => (long)i).ToArray();
+        var times = new Dictionary<string, List<double>>();
+        void Add(string key, long start) =>
+            (times.TryGetValue(key, out var list) ? list : times[key] = []).Add((ThreadCpu.Nanoseconds() - start) / 1e6);
+        try
+        {
+            for (int run = 0; run <= Runs; run++)
+            {
+                using var scope = NewDisposeScope();
+                var t = ThreadCpu.Nanoseconds();
+                model.ZeroGrad();
+                Add("zero_grad", t);
+                var batch = MicroBatch.Build(sources[0], indices, CPU);
+                t = ThreadCpu.Nanoseconds();
+                var hidden = batch.Hidden(model.Compute);
+                Add("forward_to_hidden", t);
+                ChunkedLossResult? kept = null;
+                for (int o = 0; o < objectives.Length; o++)
+                {
+                    var signal = sources[o].Teacher?.Signal(MicroBatch.Build(sources[o], indices, CPU));
+                    t = ThreadCpu.Nanoseconds();
+                    var loss = ChunkedLoss.Backward(hidden, model.Compute.LmHeadWeight, batch.Targets(signal), objectives[o].Objective, chunk,
+                        batch.SupervisedTokens);
+                    Add("chunked_loss_" + objectives[o].Name, t);
+                    kept ??= loss;
+                }
+                t = ThreadCpu.Nanoseconds();
+                hidden.backward(new[] { kept!.HiddenGrad });
+                Add("backward_through_layers", t);
+                t = ThreadCpu.Nanoseconds();
+                model.CopyGradsToMasters();
+                Add("copy_grads_to_masters", t);
+                t = ThreadCpu.Nanoseconds();
+                nn.utils.clip_grad_norm_(model.Master.parameters(), 1.0);
+                Add("clip_grad_norm", t);
+                t = ThreadCpu.Nanoseconds();
+                optimizer.step();
+                Add("adamw_step", t);
+                t = ThreadCpu.Nanoseconds();
+                model.CopyMastersToCompute();
+                Add("copy_masters_to_compute", t);
+                if (run == 0) times.Clear();                                                // the warm-up step
+            }
+        }
+        finally
+        {
+            foreach (var source in sources) source.Dispose();
+        }
+        var result = new JsonObject { ["unit"] = "ms per step, median of " + Runs };
+        foreach (var (key, list) in times) result[key] = Spread.Of(list).Median;
+        return result;
+    }
+
+    private static double Ms(Action action)
+    {
+        action();
+        var times = new double[Runs];
+        for (int i = 0; i < Runs; i++)
+        {
+            var start = ThreadCpu.Nanoseconds();
+            action();
+            times[i] = (ThreadCpu.Nanoseconds() - start) / 1e6;
+        }
+        return Spread.Of(times).Median;
+    }
+}
