@@ -37,7 +37,21 @@ internal static class TrainPieces
             ["load_average_before"] = TrainThroughput.LoadAverage(),
         };
         foreach (var (name, dtype) in new[] { ("fp32", ScalarType.Float32), ("bf16", ScalarType.BFloat16) })
-            result[name] = new JsonObject { ["ops"] = Ops(dtype), ["step"] = StepPieces(dtype) };
+        {
+            var step = StepPieces(dtype, out var stepFlops);
+            var peak = OneThreadPeak(dtype);
+            var totals = new JsonObject();
+            foreach (var objective in new[] { "sft", "kd_fwd_kl_k100", "kd_tail_fwd_kl_k20" })
+            {
+                // One step of this objective: every piece once, its own chunked loss.
+                var ms = step.Where(p => !p.Key.StartsWith("chunked_loss_", StringComparison.Ordinal) && p.Key != "unit")
+                    .Sum(p => (double)p.Value!) + (double)step["chunked_loss_" + objective]!;
+                totals[objective] = new JsonObject { ["step_ms"] = ms, ["fraction_of_one_thread_matmul_peak"] = stepFlops / (ms / 1000) / peak };
+            }
+            totals["kd_fwd_kl_k100_over_sft"] = (double)totals["kd_fwd_kl_k100"]!["step_ms"]! / (double)totals["sft"]!["step_ms"]!;
+            totals["kd_tail_fwd_kl_k20_over_sft"] = (double)totals["kd_tail_fwd_kl_k20"]!["step_ms"]! / (double)totals["sft"]!["step_ms"]!;
+            result[name] = new JsonObject { ["one_thread_matmul_peak_flops"] = peak, ["ops"] = Ops(dtype), ["step"] = step, ["step_totals"] = totals };
+        }
         result["load_average_after"] = TrainThroughput.LoadAverage();
         return result;
     }
@@ -97,7 +111,16 @@ internal static class TrainPieces
         return result;
     }
 
-    private static JsonObject StepPieces(ScalarType dtype)
+    // MatmulPeak's 2048² product, timed like the pieces: one thread, thread CPU time.
+    private static double OneThreadPeak(ScalarType dtype)
+    {
+        const int n = 2048;
+        using var scope = NewDisposeScope();
+        var (a, b) = (randn(n, n).to(dtype), randn(n, n).to(dtype));
+        return 2.0 * n * n * n / (Ms(() => { using var inner = NewDisposeScope(); a.matmul(b); }) / 1000);
+    }
+
+    private static JsonObject StepPieces(ScalarType dtype, out double stepFlops)
     {
         var config = LlamaConfig.Parse(ForwardThroughput.BenchConfig, "bench config");
         using var model = new TrainingModel(new LlamaForCausalLM(config, CPU, ScalarType.Float32), dtype);
@@ -160,6 +183,9 @@ internal static class TrainPieces
         {
             foreach (var source in sources) source.Dispose();
         }
+        // TrainThroughput's accounting: 3 × forward, the output projection on the supervised rows only.
+        double projection = 2.0 * config.VocabSize * config.HiddenSize, tokens = Batch * SeqLen, rows = Batch * (SeqLen - SeqLen / 2);
+        stepFlops = 3 * (ForwardThroughput.ForwardFlopsPerToken(config, model.Compute, SeqLen) * tokens - projection * (tokens - rows));
         var result = new JsonObject { ["unit"] = "ms per step, median of " + Runs };
         foreach (var (key, list) in times) result[key] = Spread.Of(list).Median;
         return result;
