@@ -50,7 +50,10 @@ internal static class TrainPieces
             }
             totals["kd_fwd_kl_k100_over_sft"] = (double)totals["kd_fwd_kl_k100"]!["step_ms"]! / (double)totals["sft"]!["step_ms"]!;
             totals["kd_tail_fwd_kl_k20_over_sft"] = (double)totals["kd_tail_fwd_kl_k20"]!["step_ms"]! / (double)totals["sft"]!["step_ms"]!;
-            result[name] = new JsonObject { ["one_thread_matmul_peak_flops"] = peak, ["ops"] = Ops(dtype), ["step"] = step, ["step_totals"] = totals };
+            result[name] = new JsonObject
+            {
+                ["one_thread_matmul_peak_flops"] = peak, ["ops"] = Ops(dtype), ["loss_paths"] = LossPaths(dtype), ["step"] = step, ["step_totals"] = totals,
+            };
         }
         result["load_average_after"] = TrainThroughput.LoadAverage();
         return result;
@@ -108,6 +111,45 @@ internal static class TrainPieces
             });
             result[name] = new JsonObject { ["calls"] = calls, ["fwd_ms"] = forward * calls, ["fwd_bwd_ms"] = both * calls };
         }
+        return result;
+    }
+
+    // The loss of one chunk (the step's 1024 supervised rows × 32000) and its backward into the logits, without the
+    // projection: through autograd (KdLoss.PerToken) and with the written gradient the chunk loop takes (LogitGradient).
+    private static JsonObject LossPaths(ScalarType dtype)
+    {
+        const int rows = Batch * (SeqLen - SeqLen / 2), vocab = 32000;
+        using var scope = NewDisposeScope();
+        var logits = (randn(rows, vocab) * 2).to_type(dtype).requires_grad_(true);
+        var labels = randint(0, vocab, new long[] { rows }, dtype: ScalarType.Int64);
+        TeacherSignal Teacher(int k)
+        {
+            var sorted = (randn(rows, k) * 3).sort(1, descending: true).Values;
+            var shifted = sorted - sorted.narrow(1, 0, 1);
+            return TeacherSignal.TopK(rand(rows, vocab).topk(k, dim: 1).indexes, shifted, shifted.logsumexp(1) + 0.5);
+        }
+        var cases = new (string Name, KdObjective Objective, TeacherSignal? Teacher)[]
+        {
+            ("sft", KdObjective.SftOnly, null),
+            ("kd_fwd_kl_k100", new KdObjective(KdLossKind.FwdKl, KdWeight: 1.0, SftWeight: 0.4), Teacher(100)),
+            ("kd_tail_fwd_kl_k20", new KdObjective(KdLossKind.TailFwdKl, KdWeight: 1.0, SftWeight: 0.4), Teacher(20)),
+        };
+        var result = new JsonObject { ["unit"] = $"ms for one chunk of {rows} × {vocab}, loss and backward into the logits" };
+        foreach (var (name, objective, teacher) in cases)
+            result[name] = new JsonObject
+            {
+                ["autograd_ms"] = Ms(() =>
+                {
+                    using var s = NewDisposeScope();
+                    var terms = KdLoss.PerToken(objective, logits, labels, teacher, checkIds: false);
+                    LossReduction.Normalised(terms.Total, null, rows).backward();
+                }),
+                ["written_gradient_ms"] = Ms(() =>
+                {
+                    using var s = NewDisposeScope();
+                    logits.backward(new[] { LogitGradient.PerToken(objective, logits, labels, teacher, null, rows).Gradient });
+                }),
+            };
         return result;
     }
 
