@@ -12,6 +12,7 @@ internal static class Benchmarks
         ("cache", CacheFootprint.Run),
         ("topk", TopKOverhead.Run),
         ("train", TrainThroughput.Run),
+        ("train_pieces", TrainPieces.Run),
         ("train_memory", TrainMemory.Run),
         ("train_scaling", TrainScaling.Run),
         ("decode", DecodeThroughput.Run),

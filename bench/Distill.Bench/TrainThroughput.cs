@@ -24,7 +24,8 @@ internal static class TrainThroughput
         "TrainingModel.ZeroGrad, GradientAccumulator.Accumulate (forward with ComputeLogits=false, ChunkedLoss.Backward, " +
         "hidden.backward), CopyGradsToMasters, clip_grad_norm_(1.0), AdamW (Trainer.CreateOptimizer).step, CopyMastersToCompute. " +
         "One warm-up step per objective (AdamW's state, the allocator), then rounds of one step of each objective, the order " +
-        "rotated every round so none always runs first; each round gives one KD/SFT ratio per KD objective, of wall time and " +
+        "rotated every round so none always runs first, and the dtype's matmul peak measured again before each round (fraction_of_round_matmul_peak: " +
+        "each step against its own round's peak, median and IQR); each round gives one KD/SFT ratio per KD objective, of wall time and " +
         "of process CPU time (all threads, read from the OS around the step). Reported: the median ratio over the rounds and " +
         "its interquartile range. Load from other processes stretches wall time but hardly CPU time, and it shifts both " +
         "steps of a round alike, so the median of per-round ratios is the figure to compare with the targets.";
@@ -68,14 +69,20 @@ internal static class TrainThroughput
         {
             var wall = Variants.Select(_ => new double[rounds]).ToArray();
             var cpu = Variants.Select(_ => new double[rounds]).ToArray();
+            var roundPeak = new double[rounds];
             for (int v = 0; v < Variants.Length; v++) Time(model, optimizer, sources[v], Variants[v].Objective, chunk);
             for (int round = 0; round < rounds; round++)
+            {
+                // The peak again beside this round's steps: on a shared machine the load moves within a run, and a peak
+                // measured minutes earlier makes the fraction say more about the load than about the step.
+                roundPeak[round] = MatmulPeak.Measure(dtype, runs: 3);
                 for (int i = 0; i < Variants.Length; i++)
                 {
                     int v = (round + i) % Variants.Length;
                     (wall[v][round], cpu[v][round]) = Time(model, optimizer, sources[v], Variants[v].Objective, chunk);
                 }
-            return Report(config, model, peakFlops, wall, cpu);
+            }
+            return Report(config, model, peakFlops, roundPeak, wall, cpu);
         }
         finally
         {
@@ -83,13 +90,17 @@ internal static class TrainThroughput
         }
     }
 
-    private static JsonObject Report(LlamaConfig config, TrainingModel model, double peakFlops, double[][] wall, double[][] cpu)
+    private static JsonObject Report(LlamaConfig config, TrainingModel model, double peakFlops, double[] roundPeak, double[][] wall, double[][] cpu)
     {
         const double tokens = Batch * SeqLen, supervisedRows = Batch * (SeqLen - SeqLen / 2);
         double projection = 2.0 * config.VocabSize * config.HiddenSize;
         double flopsPerToken = 3 * (ForwardThroughput.ForwardFlopsPerToken(config, model.Compute, SeqLen) - projection
             + projection * supervisedRows / tokens);
-        var result = new JsonObject { ["mixed_precision_masters"] = model.IsMixed, ["train_flops_per_token"] = flopsPerToken };
+        var result = new JsonObject
+        {
+            ["mixed_precision_masters"] = model.IsMixed, ["train_flops_per_token"] = flopsPerToken,
+            ["round_matmul_peak_flops"] = Spread.Of(roundPeak).ToJson(),
+        };
         for (int v = 0; v < Variants.Length; v++)
         {
             var wallSpread = Spread.Of(wall[v]);
@@ -100,6 +111,7 @@ internal static class TrainThroughput
                 ["tokens_per_s_at_median"] = tokens / wallSpread.Median,
                 ["fraction_of_matmul_peak_at_median"] = tokens / wallSpread.Median * flopsPerToken / peakFlops,
                 ["fraction_of_matmul_peak_fastest"] = tokens / wall[v].Min() * flopsPerToken / peakFlops,
+                ["fraction_of_round_matmul_peak"] = Spread.Of(wall[v].Zip(roundPeak, (w, p) => tokens / w * flopsPerToken / p)).ToJson(),
             };
             if (v > 0)
             {

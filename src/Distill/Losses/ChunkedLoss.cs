@@ -65,9 +65,18 @@ public static class ChunkedLoss
             // models do it); the loss upcasts to fp32.
             var logits = leaf.narrow(0, start, length).matmul(outputWeight.t());
             var chunk = targets.Slice(start, length);
-            var terms = KdLoss.PerToken(objective, logits, chunk.Labels, chunk.Teacher, checkIds: false);
-            var loss = LossReduction.Normalised(terms.Total, chunk.Mask, normaliser);
-            loss.backward();
+            KdLossTerms terms;
+            if (LogitGradient.Applies(objective, chunk.Teacher))
+            {
+                // SFT and top-K KD: the [c, V] gradient written down from one exp pass (LogitGradient), fed to the matmul.
+                (terms, var gradient) = LogitGradient.PerToken(objective, logits, chunk.Labels, chunk.Teacher, chunk.Mask, normaliser);
+                logits.backward(new[] { gradient });
+            }
+            else
+            {
+                terms = KdLoss.PerToken(objective, logits, chunk.Labels, chunk.Teacher, checkIds: false);
+                LossReduction.Normalised(terms.Total, chunk.Mask, normaliser).backward();
+            }
             AccumulateSums(sums, terms, chunk.Mask);
         }
         return sums.MoveToOuterDisposeScope();

@@ -28,20 +28,57 @@ public static class KdLoss
     /// <exception cref="InvalidDataException">The objective is invalid, the teacher's signal lacks what the loss needs, or an id is out of range.</exception>
     public static KdLossTerms PerToken(KdObjective objective, Tensor studentLogits, Tensor labels, TeacherSignal? teacher, bool checkIds = true)
     {
+        Check(objective, studentLogits, labels, teacher, checkIds);
+        using var scope = NewDisposeScope();
+        var topK = TopKOf(objective, teacher);
+        var labels64 = labels.to_type(ScalarType.Int64);
+        var columns = Columns(labels64, topK);                                            // [N, 1 + K]
+        var picked = studentLogits.gather(1, columns);                                    // [N, 1 + K], model dtype
+        var s = Scaled(studentLogits, objective.LogitsScale);                             // [N, V] fp32
+        var logZ = s.logsumexp(1, keepdim: true);                                         // [N, 1]
+        var logOutside = topK is not null && objective.IsTailAware ? TopKKd.LogSumExpOutside(s, TeacherIds(columns)) : null;
+        var fullKd = teacher is not null && topK is null
+            ? Divergence(objective, objective.KdWeight == 0 ? studentLogits.detach() : studentLogits, labels, teacher, checkIds) * objective.KdFactor
+            : null;
+        var terms = Combine(objective, picked, logZ, logOutside, labels64, columns, teacher, topK, fullKd);
+        return new KdLossTerms(terms.Total.MoveToOuterDisposeScope(), terms.Kd.MoveToOuterDisposeScope(), terms.Sft.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>The argument checks of <see cref="PerToken"/>, and the id check when <paramref name="checkIds"/>.</summary>
+    internal static void Check(KdObjective objective, Tensor studentLogits, Tensor labels, TeacherSignal? teacher, bool checkIds)
+    {
         objective.Validate();
         if (studentLogits.dim() != 2) throw new ArgumentException($"student logits [{string.Join(", ", studentLogits.shape)}] must be [N, V]");
         LossMath.CheckRows(studentLogits, labels, "logits", "labels");
         if (teacher is not null && teacher.Rows != studentLogits.shape[0])
             throw new ArgumentException($"teacher signal has {teacher.Rows} rows but student logits have {studentLogits.shape[0]}");
         if (checkIds) new LossTargets(labels, null, teacher).CheckIds(studentLogits.shape[1]);
+    }
+
+    /// <summary>The teacher when the KD term reads it as top-K rows (all but sampled_rkl), else null.</summary>
+    internal static TeacherSignal? TopKOf(KdObjective objective, TeacherSignal? teacher) =>
+        teacher is { IsTopK: true } && objective.Kind != KdLossKind.SampledRkl ? teacher : null;
+
+    /// <summary>[N, 1 + K] int64: the label (ignored rows read column 0), then the teacher's K ids when top-K.</summary>
+    internal static Tensor Columns(Tensor labels64, TeacherSignal? topK)
+    {
+        var columns = labels64.clamp_min(0).unsqueeze(1);                                  // [N, 1]
+        return topK is null ? columns : cat(new[] { columns, topK.TopkIds!.to_type(ScalarType.Int64) }, 1);
+    }
+
+    /// <summary>The teacher's K ids of <see cref="Columns"/>, [N, K].</summary>
+    internal static Tensor TeacherIds(Tensor columns) => columns.narrow(1, 1, columns.shape[1] - 1);
+
+    /// <summary>
+    /// The per-token terms from what they read of the [N, V] logits x: <paramref name="picked"/> = x at
+    /// <paramref name="columns"/> (any float dtype), <paramref name="logZ"/> = logsumexp(s) and, for the tail-aware losses,
+    /// <paramref name="logOutside"/> = logsumexp of s outside the K ids, with s = logits_scale·x (both [N, 1], fp32 or fp64).
+    /// Everything here is [N, 1 + K] at most, so <see cref="LogitGradient"/> can take the gradient of these three alone.
+    /// </summary>
+    internal static KdLossTerms Combine(KdObjective objective, Tensor picked, Tensor logZ, Tensor? logOutside, Tensor labels64, Tensor columns,
+        TeacherSignal? teacher, TeacherSignal? topK, Tensor? fullKd)
+    {
         using var scope = NewDisposeScope();
-        var topK = teacher is { IsTopK: true } && objective.Kind != KdLossKind.SampledRkl ? teacher : null;
-        var labels64 = labels.to_type(ScalarType.Int64);
-        var columns = labels64.clamp_min(0).unsqueeze(1);                                 // [N, 1]; ignored rows read column 0
-        if (topK is not null) columns = cat(new[] { columns, topK.TopkIds!.to_type(ScalarType.Int64) }, 1);   // [N, 1 + K]
-        var picked = studentLogits.gather(1, columns);                                    // [N, 1 + K], model dtype
-        var s = Scaled(studentLogits, objective.LogitsScale);                             // [N, V] fp32
-        var logZ = s.logsumexp(1, keepdim: true);                                         // [N, 1]
         var sPicked = Scaled(picked, objective.LogitsScale);                              // [N, 1 + K] fp32
         // A term whose weight is 0 is still computed for the log but must not add to the gradient.
         Tensor ForSft(Tensor t) => objective.SftWeight == 0 ? t.detach() : t;
@@ -57,29 +94,29 @@ public static class KdLoss
         else if (topK is not null)
         {
             var k = topK.TopkIds!.shape[1];
-            kd = TopKDivergence(objective, ForKd(s), ForKd(logZ), columns.narrow(1, 1, k), ForKd(picked).narrow(1, 1, k),
+            kd = TopKDivergence(objective, logOutside is null ? null : ForKd(logOutside), ForKd(logZ), ForKd(picked).narrow(1, 1, k),
                 ForKd(sPicked).narrow(1, 1, k), topK) * objective.KdFactor;
         }
         else
         {
-            kd = Divergence(objective, ForKd(studentLogits), labels, teacher, checkIds) * objective.KdFactor;
+            kd = fullKd!;
         }
         var total = objective.KdWeight * kd + objective.SftWeight * sft;
         return new KdLossTerms(total.MoveToOuterDisposeScope(), kd.MoveToOuterDisposeScope(), sft.MoveToOuterDisposeScope());
     }
 
     // s = scale·x in fp32 (fp64 kept); no multiply when the scale is 1 (a full pass over [N, V] and its backward saved).
-    private static Tensor Scaled(Tensor x, double scale)
+    internal static Tensor Scaled(Tensor x, double scale)
     {
         var wide = LossMath.AtLeastFloat32(x);
         return scale == 1 ? wide : wide * scale;
     }
 
-    // x at the K ids (model dtype) for the renormalised losses, s and its log-normaliser for the tail-aware ones.
-    private static Tensor TopKDivergence(KdObjective o, Tensor s, Tensor logZ, Tensor ids, Tensor xAtIds, Tensor sAtIds, TeacherSignal teacher)
+    // x at the K ids (model dtype) for the renormalised losses, the log-normalisers for the tail-aware ones.
+    private static Tensor TopKDivergence(KdObjective o, Tensor? logOutside, Tensor logZ, Tensor xAtIds, Tensor sAtIds, TeacherSignal teacher)
     {
         if (o.IsTailAware)
-            return TopKKd.TailAwareFromParts(s, logZ, ids, sAtIds, teacher.TopkLogits!, teacher.LogSumExp
+            return TopKKd.TailAwareFromParts(logOutside!, logZ, sAtIds, teacher.TopkLogits!, teacher.LogSumExp
                     ?? throw new InvalidDataException($"kd objective: {KdObjective.Name(o.Kind)} needs the teacher's logsumexp, which the signal lacks"),
                 o.Kind == KdLossKind.TailFwdKl ? KlDirection.Forward : KlDirection.Backward);
         return TopKKd.Renormalised(o.Kind, o.Beta, xAtIds, teacher.TopkLogits!, o.LogitsScale / o.Temperature, o.TargetLogitsScale / o.Temperature);

@@ -98,31 +98,40 @@ public static class TopKKd
         var s = LossMath.AtLeastFloat32(studentLogits) * logitsScale;                 // [N, V]
         var ids = CheckedSupport(s, topkIds, teacherTopkLogits);                        // [N, K]
         var logZ = s.logsumexp(1, keepdim: true);                                       // [N, 1]
-        return TailAwareFromParts(s, logZ, ids, s.gather(1, ids), teacherTopkLogits, teacherLogSumExp, direction).MoveToOuterDisposeScope();
+        return TailAwareFromParts(LogSumExpOutside(s, ids), logZ, s.gather(1, ids), teacherTopkLogits, teacherLogSumExp, direction)
+            .MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// [N, 1] log Σ_{v ∉ ids} exp(s_v), the log-normaliser of the student's tail: s with −∞ written at the K ids (one
+    /// [N, V] copy; a bool mask and masked_fill would make two) through a logsumexp.
+    /// </summary>
+    internal static Tensor LogSumExpOutside(Tensor s, Tensor ids)
+    {
+        using var scope = NewDisposeScope();
+        var outside = s.scatter(1, ids, full(ids.shape, double.NegativeInfinity, s.dtype, s.device));
+        return outside.logsumexp(1, keepdim: true).MoveToOuterDisposeScope();
     }
 
     /// <summary>
     /// <see cref="TailAware(Tensor, Tensor, Tensor, Tensor, KlDirection, double)"/> from parts the caller already has,
-    /// so the CE term and this loss share one log-normaliser and one gather per chunk.
+    /// so the CE term and this loss share one log-normaliser and one gather per chunk: only [N, 1] and [N, K] tensors.
     /// </summary>
-    /// <param name="s">[N, V] scaled student logits, fp32 (fp64 kept).</param>
-    /// <param name="logZ">[N, 1] logsumexp of <paramref name="s"/> over the vocabulary.</param>
-    /// <param name="ids">[N, K] int64 teacher ids, in range (checked by the caller).</param>
-    /// <param name="sAtIds">[N, K] <paramref name="s"/> at <paramref name="ids"/>.</param>
+    /// <param name="logOutside">[N, 1] log Σ over the vocabulary outside the K ids of exp(s) (<see cref="LogSumExpOutside"/>).</param>
+    /// <param name="logZ">[N, 1] logsumexp of the scaled student logits s over the vocabulary, fp32 (fp64 kept).</param>
+    /// <param name="sAtIds">[N, K] s at the teacher's ids.</param>
     /// <param name="teacherTopkLogits">[N, K] teacher logits, max-subtracted as in the cache.</param>
     /// <param name="teacherLogSumExp">[N] the teacher's log-normaliser.</param>
     /// <param name="direction">Forward or backward KL.</param>
-    internal static Tensor TailAwareFromParts(Tensor s, Tensor logZ, Tensor ids, Tensor sAtIds, Tensor teacherTopkLogits, Tensor teacherLogSumExp,
+    internal static Tensor TailAwareFromParts(Tensor logOutside, Tensor logZ, Tensor sAtIds, Tensor teacherTopkLogits, Tensor teacherLogSumExp,
         KlDirection direction)
     {
         using var scope = NewDisposeScope();
         var logQk = sAtIds - logZ;                                                      // [N, K]
-        // s with −inf written at the K ids: one [N, V] copy (a bool mask and masked_fill would make two).
-        var outside = s.scatter(1, ids, full_like(sAtIds, double.NegativeInfinity));
-        var logQRest = (outside.logsumexp(1, keepdim: true) - logZ).clamp_min(Math.Log(RestFloor));
+        var logQRest = (logOutside - logZ).clamp_min(Math.Log(RestFloor));
 
-        var t = teacherTopkLogits.to_type(s.dtype);
-        var logPk = t - teacherLogSumExp.to_type(s.dtype).unsqueeze(1);                 // [N, K]
+        var t = teacherTopkLogits.to_type(logZ.dtype);
+        var logPk = t - teacherLogSumExp.to_type(logZ.dtype).unsqueeze(1);              // [N, K]
         var logPRest = (1 - logPk.exp().sum(1, keepdim: true)).clamp_min(RestFloor).log();
 
         var logP = cat(new[] { logPk, logPRest }, 1);                                   // [N, K+1]

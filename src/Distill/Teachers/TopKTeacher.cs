@@ -96,12 +96,16 @@ public sealed class TopKTeacher
         {
             using var chunkScope = NewDisposeScope();
             var count = Math.Min(chunkRows, rows - start);
-            var logits = nn.functional.linear(hidden.narrow(0, start, count), outputWeight).to(ScalarType.Float32); // [n, V]
-            var shifted = logits - logits.max(1, keepdim: true).values;                                          // row max exactly 0
+            var logits = nn.functional.linear(hidden.narrow(0, start, count), outputWeight);                     // [n, V], model dtype
+            // The fp32 difference straight from the model-dtype logits (type promotion widens each value exactly as an
+            // upcast would): no separate [n, V] fp32 copy in bf16; amax, unlike max, builds no index tensor.
+            var shifted = logits - logits.amax(new long[] { 1 }, keepdim: true).to(ScalarType.Float32);          // [n, V] fp32, row max exactly 0
             var (top, index) = shifted.topk(topK, dim: 1, largest: true, sorted: true);                          // [n, K]
             ids.narrow(0, start, count).copy_(index);
             values.narrow(0, start, count).copy_(top);
-            lse.narrow(0, start, count).copy_(shifted.logsumexp(1));
+            // logsumexp(shifted) op for op (libtorch's is log Σ exp(x − rowmax) + rowmax, and the row max is 0 here), in
+            // place and without its own max and subtraction passes.
+            lse.narrow(0, start, count).copy_(shifted.exp_().sum(1).log_());
         }
         return (ids.MoveToOuterDisposeScope(), values.MoveToOuterDisposeScope(), lse.MoveToOuterDisposeScope());
     }

@@ -57,6 +57,28 @@ public class TopKTeacherTests
         Assert.Equal(example.LossMask, row.LossMask);
     }
 
+    [Theory]
+    [InlineData(ScalarType.Float32)]
+    [InlineData(ScalarType.BFloat16)]
+    public void Rows_Should_Equal_Upcast_Max_Subtract_Topk_And_Logsumexp_Bit_For_Bit(ScalarType dtype)
+    {
+        using var scope = NewDisposeScope();
+        var generator = new Generator(5);
+        var hidden = randn(new long[] { 11, 16 }, generator: generator).to_type(dtype);
+        var weight = randn(new long[] { 300, 16 }, generator: generator).to_type(dtype);
+        weight[7].copy_(weight[3]);                                                  // tied logits: the order of equal values counts too
+
+        var (ids, values, lse) = TopKTeacher.Rows(hidden, weight, 9, chunkRows: 4);
+
+        // The straightforward formula: the logits widened to fp32, the row max subtracted, then topk and logsumexp.
+        var wide = nn.functional.linear(hidden, weight).to(ScalarType.Float32);
+        var shifted = wide - wide.max(1, keepdim: true).values;
+        var (top, index) = shifted.topk(9, dim: 1, largest: true, sorted: true);
+        Assert.True(index.equal(ids).all().item<bool>(), "ids");
+        Assert.True(top.equal(values).all().item<bool>(), "values");
+        Assert.True(shifted.logsumexp(1).equal(lse).all().item<bool>(), "logsumexp");
+    }
+
     [Fact]
     public void Rows_Should_Be_Descending_With_Column_Zero_Exactly_Zero_In_Bf16_Compute()
     {
