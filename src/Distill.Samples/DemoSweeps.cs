@@ -29,8 +29,10 @@ public static class DemoSweeps
                 new("kd+sft", kd, options.KdLr, s),
                 new("sft weight 0.1", kd with { SftWeight = 0.1 }, options.KdLr, s),
                 new("sft weight 1", kd with { SftWeight = 1.0 }, options.KdLr, s),
-                new("tail_fwd_kl", kd with { Kind = KdLossKind.TailFwdKl, Temperature = 1 }, options.KdLr, s),
-                new("temperature 2", kd with { Temperature = 2, TSquared = true }, options.KdLr, s),
+                new("tail_fwd_kl", kd with { Kind = KdLossKind.TailFwdKl, Temperature = 1, TSquared = false }, options.KdLr, s),
+                kd.Temperature == 1
+                    ? new("temperature 2", kd with { Temperature = 2, TSquared = true }, options.KdLr, s)
+                    : new("temperature 1", kd with { Temperature = 1, TSquared = false }, options.KdLr, s),
                 new("K=4", kd, options.KdLr, s, TopK: 4),
             ],
             _ => throw new ArgumentException($"distill demo --sweep: unknown sweep '{kind}' (lr or objective)", nameof(kind)),
