@@ -13,19 +13,20 @@ namespace Distill.Bench;
 /// shape of the curves, not the absolute time, is the point) at vocabularies 32000, 128256 and 151936, micro-batches
 /// of 1…16 sequences of 512 tokens (512…8192 tokens, so attention cost per token stays fixed), the second half of each
 /// sequence supervised, fwd_kl over K = 100 (kd 1, sft 0.4), the trainer's default chunk size, fp32. Per cell: the
-/// step time (median of <see cref="Repeats"/> after one warm-up pass of one sequence) and the rise of resident memory
+/// step's wall time and process CPU time (the CPU time is the steadier one on a loaded machine; median of
+/// <see cref="Repeats"/> after one warm-up pass of one sequence) and the rise of resident memory
 /// over the size before the pass (VmHWM, as <see cref="TrainMemory"/>; it includes the embedding's and output
 /// projection's gradients, which the pass allocates). With the chunked loss the step time grows linearly in tokens and
 /// the memory rise stays far below the [tokens × vocab] fp32 logits.
 /// </summary>
 internal static class TrainScaling
 {
-    private const int SeqLen = 512, TopK = 100, Repeats = 2;
+    private const int SeqLen = 512, TopK = 100, Repeats = 1;
     private const double MiB = 1024.0 * 1024.0;
     private static readonly int[] Tokens = [512, 1024, 2048, 4096, 8192];
     private static readonly int[] Vocabularies = [32000, 128256, 151936];
-    // A safety net for a machine far slower than the project's; the table took about 6 minutes at load average ~10.
-    private static readonly TimeSpan Budget = TimeSpan.FromMinutes(30);
+    // A safety net for a machine far slower than the project's: at load average ~20 on two cores, 14 cells took 34 minutes with 2 repeats.
+    private static readonly TimeSpan Budget = TimeSpan.FromMinutes(40);
 
     internal const string ScalingConfig = """
         {"architectures": ["LlamaForCausalLM"], "model_type": "llama", "vocab_size": 32000,
@@ -81,20 +82,25 @@ internal static class TrainScaling
         model.zero_grad();
         long baseline = PeakMemory.Available ? PeakMemory.Reset() : 0;
         var seconds = new double[Repeats];
+        var cpuSeconds = new double[Repeats];
         for (int r = 0; r < Repeats; r++)
         {
             long start = Stopwatch.GetTimestamp();
+            var cpuStart = Process.GetCurrentProcess().TotalProcessorTime;
             TrainMemory.Pass(model, source, objective, chunk, sequences);
             seconds[r] = Stopwatch.GetElapsedTime(start).TotalSeconds;
+            cpuSeconds[r] = (Process.GetCurrentProcess().TotalProcessorTime - cpuStart).TotalSeconds;
             model.zero_grad();
         }
         double rise = PeakMemory.Available ? PeakMemory.Peak() - baseline : double.NaN;
         long supervised = (long)sequences * (SeqLen - SeqLen / 2);
         var median = Spread.Of(seconds).Median;
+        var cpu = Spread.Of(cpuSeconds).Median;
         return new JsonObject
         {
             ["vocab"] = vocab, ["tokens"] = tokens, ["supervised_rows"] = supervised,
             ["step_s"] = median, ["us_per_token"] = median / tokens * 1e6,
+            ["step_cpu_s"] = cpu, ["cpu_us_per_token"] = cpu / tokens * 1e6,
             ["peak_rise_mib"] = rise / MiB,
             ["full_fp32_logits_mib"] = supervised * (double)vocab * 4 / MiB,
         };
