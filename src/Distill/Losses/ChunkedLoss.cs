@@ -20,7 +20,8 @@ namespace Distill.Losses;
 /// a fresh [V, H] gradient for W every chunk and adds it to W.grad (250 MiB at vocab 128256 × hidden 512, as large
 /// as two [256 × V] chunks), and the narrow of a leaf [N, H] materialises a zero [N, H] gradient every chunk; both
 /// are odd-sized blocks that split the heap's free [chunk × V] holes, so that with <c>NativeHeap.KeepFreedMemory</c>
-/// the heap grew chunk after chunk. Now every large block of the loop is one [chunk × V] size.
+/// the heap grew chunk after chunk. Now every large block of the loop is one [chunk × V] size (4 × 512 tokens, vocab
+/// 128256, fp32, 256-row chunks: the heap grew 1378 MiB over the loop before, 626 MiB now, for 1162 MiB live).
 /// TorchSharp 0.107 does offer custom autograd functions (torch.autograd.SingleTensorFunction /
 /// MultiTensorFunction), which would allow a single backward call, but they need a hand-written backward per
 /// divergence (or Liger's gradient-in-forward trick) that must be kept in sync with each formula.
