@@ -64,7 +64,7 @@ public static class ChunkedLoss
         using var scope = NewDisposeScope();
         var states = hidden.detach();                                                      // [N, H]
         var weight = outputWeight.detach();                                                // [V, H]
-        var weightGrad = WeightGrad(outputWeight);                                         // W.grad, or null when W is frozen
+        var trainsWeight = TrainsWeight(outputWeight);
         var sums = zeros(3, dtype: ScalarType.Float64, device: hidden.device);              // total, kd, sft
         for (long start = 0; start < targets.Rows; start += chunkSize)
         {
@@ -83,19 +83,26 @@ public static class ChunkedLoss
             using var noGrad = no_grad();
             var dLogits = logits.grad!;                                                     // [c, V], the logits' dtype
             hiddenGrad.narrow(0, start, length).copy_(dLogits.matmul(weight));               // [c, H]
-            weightGrad?.addmm_(dLogits.t(), rows);                                           // [V, H] += dᵀ·h, in place
+            if (trainsWeight) AccumulateWeightGrad(outputWeight, dLogits, rows);
         }
         return sums.MoveToOuterDisposeScope();
     }
 
-    // W.grad to accumulate into: the existing one, or zeros made now (a model's zero_grad sets it to none), as autograd
-    // would make it. Null when W takes no gradient. Only a leaf has a .grad to fill.
-    private static Tensor? WeightGrad(Tensor outputWeight)
+    // True when W takes a gradient; only a leaf has a .grad to fill.
+    private static bool TrainsWeight(Tensor outputWeight)
     {
-        if (!outputWeight.requires_grad) return null;
+        if (!outputWeight.requires_grad) return false;
         if (!outputWeight.is_leaf)
             throw new ArgumentException("the output weight must be a leaf tensor (a parameter): the chunked loss adds its gradient into .grad");
-        return outputWeight.grad ?? (outputWeight.grad = zeros_like(outputWeight));
+        return true;
+    }
+
+    // W.grad += dᵀ·h in place ([V, H]). When a zero_grad set it to none, the first chunk makes it from its own product,
+    // after that chunk's backward, so a one-chunk pass does not hold a W-sized zero through its peak.
+    private static void AccumulateWeightGrad(Tensor outputWeight, Tensor dLogits, Tensor rows)
+    {
+        if (outputWeight.grad is { } grad) grad.addmm_(dLogits.t(), rows);
+        else outputWeight.grad = dLogits.t().matmul(rows);
     }
 
     /// <summary>Evaluation path: no gradients, returns masked sums and the token count of this batch.</summary>
