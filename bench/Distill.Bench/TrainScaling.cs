@@ -8,31 +8,43 @@ using static TorchSharp.torch;
 namespace Distill.Bench;
 
 /// <summary>
-/// How one forward + KD+SFT loss + backward grows with the tokens of a micro-batch and with the vocabulary: the ~45M
-/// Llama's shape (hidden 512, 4 layers) at vocabularies 32000, 128256 and 151936, micro-batches of 1…16 sequences of
-/// 512 tokens (512…8192 tokens, so attention cost per token stays fixed), the second half of each sequence supervised,
-/// fwd_kl over K = 100 (kd 1, sft 0.4), the trainer's default chunk size, fp32. Per cell: the step time (median of
-/// the repeats; 3 up to 1024 tokens, 1 above, and cells past a 12-minute budget skipped, to keep the table within minutes on two shared cores) and the rise of
-/// resident memory over the size before the pass (VmHWM, as <see cref="TrainMemory"/>). With the chunked loss the
-/// step time grows linearly in tokens and the memory rise stays far below the [tokens × vocab] fp32 logits.
+/// How one forward + KD+SFT loss + backward grows with the tokens of a micro-batch and with the vocabulary: a Llama
+/// smaller than the ~45M bench model (hidden 256, 2 layers, so the 15 cells finish in minutes on two shared cores; the
+/// shape of the curves, not the absolute time, is the point) at vocabularies 32000, 128256 and 151936, micro-batches
+/// of 1…16 sequences of 512 tokens (512…8192 tokens, so attention cost per token stays fixed), the second half of each
+/// sequence supervised, fwd_kl over K = 100 (kd 1, sft 0.4), the trainer's default chunk size, fp32. Per cell: the
+/// step's wall time and process CPU time (the CPU time is the steadier one on a loaded machine; median of
+/// <see cref="Repeats"/> after one warm-up pass of one sequence) and the rise of resident memory
+/// over the size before the pass (VmHWM, as <see cref="TrainMemory"/>; it includes the embedding's and output
+/// projection's gradients, which the pass allocates). With the chunked loss the step time grows linearly in tokens and
+/// the memory rise stays far below the [tokens × vocab] fp32 logits.
 /// </summary>
 internal static class TrainScaling
 {
-    private const int SeqLen = 512, TopK = 100;
+    private const int SeqLen = 512, TopK = 100, Repeats = 1;
     private const double MiB = 1024.0 * 1024.0;
     private static readonly int[] Tokens = [512, 1024, 2048, 4096, 8192];
     private static readonly int[] Vocabularies = [32000, 128256, 151936];
-    private static readonly TimeSpan Budget = TimeSpan.FromMinutes(12);
+    // A safety net for a machine far slower than the project's: at load average ~20 on two cores, 14 cells took 34 minutes with 2 repeats.
+    private static readonly TimeSpan Budget = TimeSpan.FromMinutes(40);
+
+    internal const string ScalingConfig = """
+        {"architectures": ["LlamaForCausalLM"], "model_type": "llama", "vocab_size": 32000,
+         "hidden_size": 256, "intermediate_size": 688, "num_hidden_layers": 2,
+         "num_attention_heads": 4, "num_key_value_heads": 2, "rms_norm_eps": 1e-5,
+         "rope_theta": 10000.0, "max_position_embeddings": 2048, "tie_word_embeddings": false}
+        """;
 
     public static JsonNode Run(JsonObject peak)
     {
         var chunk = new TrainerOptions().ChunkSize;
         var objective = new KdObjective(KdLossKind.FwdKl, KdWeight: 1.0, SftWeight: 0.4);
         var started = Stopwatch.GetTimestamp();
+        var load = TrainThroughput.LoadAverage();
         var rows = new JsonArray();
         var models = Vocabularies.ToDictionary(v => v, v =>
         {
-            var config = LlamaConfig.Parse(ForwardThroughput.BenchConfig.Replace("\"vocab_size\": 32000", $"\"vocab_size\": {v}", StringComparison.Ordinal), "bench config");
+            var config = LlamaConfig.Parse(ScalingConfig.Replace("\"vocab_size\": 32000", $"\"vocab_size\": {v}", StringComparison.Ordinal), "scaling config");
             var model = new LlamaForCausalLM(config, CPU, ScalarType.Float32);
             model.train();
             return model;
@@ -52,10 +64,12 @@ internal static class TrainScaling
         }
         return new JsonObject
         {
-            ["seq_len"] = SeqLen, ["top_k"] = TopK, ["chunk_size"] = chunk, ["dtype"] = "fp32",
-            ["objective"] = "fwd_kl, kd_weight 1, sft_weight 0.4",
-            ["repeats"] = "median of 3 up to 1024 tokens, 1 above (after one warm-up pass of one sequence per cell)",
+            ["model"] = "hidden 256, intermediate 688, 2 layers, 4 heads (2 kv)", ["seq_len"] = SeqLen, ["top_k"] = TopK,
+            ["chunk_size"] = chunk, ["dtype"] = "fp32", ["objective"] = "fwd_kl, kd_weight 1, sft_weight 0.4",
+            ["repeats"] = $"median of {Repeats} after one warm-up pass of one sequence per cell",
             ["cells"] = rows,
+            ["minutes"] = Stopwatch.GetElapsedTime(started).TotalMinutes,
+            ["load_average_before"] = load,
             ["load_average_after"] = TrainThroughput.LoadAverage(),
         };
     }
@@ -67,22 +81,26 @@ internal static class TrainScaling
         TrainMemory.Pass(model, source, objective, chunk, examples: 1);
         model.zero_grad();
         long baseline = PeakMemory.Available ? PeakMemory.Reset() : 0;
-        int repeats = tokens <= 1024 ? 3 : 1;
-        var seconds = new double[repeats];
-        for (int r = 0; r < repeats; r++)
+        var seconds = new double[Repeats];
+        var cpuSeconds = new double[Repeats];
+        for (int r = 0; r < Repeats; r++)
         {
             long start = Stopwatch.GetTimestamp();
+            var cpuStart = Process.GetCurrentProcess().TotalProcessorTime;
             TrainMemory.Pass(model, source, objective, chunk, sequences);
             seconds[r] = Stopwatch.GetElapsedTime(start).TotalSeconds;
+            cpuSeconds[r] = (Process.GetCurrentProcess().TotalProcessorTime - cpuStart).TotalSeconds;
             model.zero_grad();
         }
         double rise = PeakMemory.Available ? PeakMemory.Peak() - baseline : double.NaN;
         long supervised = (long)sequences * (SeqLen - SeqLen / 2);
         var median = Spread.Of(seconds).Median;
+        var cpu = Spread.Of(cpuSeconds).Median;
         return new JsonObject
         {
             ["vocab"] = vocab, ["tokens"] = tokens, ["supervised_rows"] = supervised,
             ["step_s"] = median, ["us_per_token"] = median / tokens * 1e6,
+            ["step_cpu_s"] = cpu, ["cpu_us_per_token"] = cpu / tokens * 1e6,
             ["peak_rise_mib"] = rise / MiB,
             ["full_fp32_logits_mib"] = supervised * (double)vocab * 4 / MiB,
         };

@@ -9,16 +9,22 @@ namespace Distill.Losses;
 /// peak memory is [chunk × vocab] instead (the Liger-Kernel / torchtune approach).
 /// </summary>
 /// <remarks>
-/// How gradients flow back: the hidden states are detached into a leaf hd; each chunk computes
-/// logits = hd[chunk]·Wᵀ, its loss Σ(loss·mask)/normaliser, and calls backward on that alone, which
-/// accumulates the chunk's rows of hd.grad and its share of W.grad; then the chunk's logits and autograd
-/// graph are freed. The caller finishes with <c>hidden.backward(new[] { result.HiddenGrad })</c> through the model.
-/// By linearity this is exactly the gradient of the unchunked loss, computed with stock autograd for every
-/// divergence. TorchSharp 0.107 does offer custom autograd functions (torch.autograd.SingleTensorFunction /
+/// How gradients flow back: each chunk computes logits = h[chunk]·Wᵀ without a graph, makes them a leaf, computes
+/// its loss Σ(loss·mask)/normaliser with stock autograd and calls backward on that alone, which leaves dLoss/dlogits
+/// in the leaf's .grad; the two projections of that gradient are done here: the chunk's rows of the hidden-state
+/// gradient (dlogits·W, written into one [N, H] buffer) and W's gradient (dlogitsᵀ·h added into W.grad in place
+/// with addmm_). Then the chunk's logits, their gradient and the loss graph are freed. The caller finishes with
+/// <c>hidden.backward(new[] { result.HiddenGrad })</c> through the model. By linearity this is exactly the gradient
+/// of the unchunked loss, with stock autograd for every divergence.
+/// Why the projection's backward is by hand (memory, bench train_memory): autograd's matmul backward materialises
+/// a fresh [V, H] gradient for W every chunk and adds it to W.grad (250 MiB at vocab 128256 × hidden 512, as large
+/// as two [256 × V] chunks), and the narrow of a leaf [N, H] materialises a zero [N, H] gradient every chunk; both
+/// are odd-sized blocks that split the heap's free [chunk × V] holes, so that with <c>NativeHeap.KeepFreedMemory</c>
+/// the heap grew chunk after chunk. Now every large block of the loop is one [chunk × V] size (4 × 512 tokens, vocab
+/// 128256, fp32, 256-row chunks: the heap grew 1378 MiB over the loop before, 626 MiB now, for 1162 MiB live).
+/// TorchSharp 0.107 does offer custom autograd functions (torch.autograd.SingleTensorFunction /
 /// MultiTensorFunction), which would allow a single backward call, but they need a hand-written backward per
-/// divergence (or Liger's gradient-in-forward trick) that must be kept in sync with each formula; the
-/// detach-and-backward-per-chunk route costs the same (one matmul forward and backward per chunk) and only
-/// asks the caller for one extra call.
+/// divergence (or Liger's gradient-in-forward trick) that must be kept in sync with each formula.
 /// </remarks>
 public static class ChunkedLoss
 {
@@ -40,46 +46,73 @@ public static class ChunkedLoss
             throw new ArgumentOutOfRangeException(nameof(normaliser), normaliser, "normaliser must be finite and > 0");
         targets.CheckIds(outputWeight.shape[0]);
         using var scope = NewDisposeScope();
-        var leaf = hidden.detach().requires_grad_(true);                                   // [N, H]
-        var sums = BackwardChunks(leaf, outputWeight, targets, objective, chunkSize, normaliser);
-        var grad = leaf.grad ?? zeros_like(hidden);                                          // null when N = 0
+        var grad = zeros_like(hidden);                                                     // [N, H]
+        var sums = BackwardChunks(hidden, outputWeight, grad, targets, objective, chunkSize, normaliser);
         var values = LossMath.ReadToHost<double>(sums);                                      // the one host read after the loop
         return new ChunkedLossResult(values[0] / normaliser, values[1] / normaliser, values[2] / normaliser,
             grad.MoveToOuterDisposeScope());
     }
 
     /// <summary>
-    /// The chunk loop of <see cref="Backward"/> on a leaf [N, H] whose ids were checked: accumulates the gradients and
-    /// returns the [3] fp64 sums (total, kd, sft) still on the device. Nothing in it reads a value back to the host, so
-    /// on a GPU the chunks queue without waiting (a test counts the reads, <see cref="LossMath.HostReads"/>).
+    /// The chunk loop of <see cref="Backward"/> on [N, H] hidden states whose ids were checked: writes dLoss/dhidden into
+    /// <paramref name="hiddenGrad"/>, adds W's gradient into its .grad (when W requires grad) and returns the [3] fp64
+    /// sums (total, kd, sft) still on the device. Nothing in it reads a value back to the host, so on a GPU the chunks
+    /// queue without waiting (a test counts the reads, <see cref="LossMath.HostReads"/>).
     /// </summary>
-    internal static Tensor BackwardChunks(Tensor leaf, Tensor outputWeight, LossTargets targets, KdObjective objective, int chunkSize, double normaliser)
+    internal static Tensor BackwardChunks(Tensor hidden, Tensor outputWeight, Tensor hiddenGrad, LossTargets targets, KdObjective objective, int chunkSize, double normaliser)
     {
         using var scope = NewDisposeScope();
-        var sums = zeros(3, dtype: ScalarType.Float64, device: leaf.device);                // total, kd, sft
+        var states = hidden.detach();                                                      // [N, H]
+        var weight = outputWeight.detach();                                                // [V, H]
+        var trainsWeight = TrainsWeight(outputWeight);
+        var sums = zeros(3, dtype: ScalarType.Float64, device: hidden.device);              // total, kd, sft
         for (long start = 0; start < targets.Rows; start += chunkSize)
         {
             using var chunkScope = NewDisposeScope();
             var length = Math.Min(chunkSize, targets.Rows - start);
+            var rows = states.narrow(0, start, length);                                    // [c, H]
+            Tensor logits;
             // [c, V] in the model's dtype (a bf16 matmul is several times faster on CPU, as Hugging Face
-            // models do it); the loss upcasts to fp32.
-            var logits = leaf.narrow(0, start, length).matmul(outputWeight.t());
+            // models do it); the loss upcasts to fp32. A leaf, so the backward below stops at it.
+            using (no_grad()) logits = rows.matmul(weight.t());
+            logits.requires_grad_(true);
             var chunk = targets.Slice(start, length);
             KdLossTerms terms;
+            Tensor dLogits;                                                                 // [c, V], the logits' dtype
             if (LogitGradient.Applies(objective, chunk.Teacher))
             {
-                // SFT and top-K KD: the [c, V] gradient written down from one exp pass (LogitGradient), fed to the matmul.
-                (terms, var gradient) = LogitGradient.PerToken(objective, logits, chunk.Labels, chunk.Teacher, chunk.Mask, normaliser);
-                logits.backward(new[] { gradient });
+                // SFT and top-K KD: the [c, V] gradient written down from one exp pass (LogitGradient).
+                (terms, dLogits) = LogitGradient.PerToken(objective, logits, chunk.Labels, chunk.Teacher, chunk.Mask, normaliser);
             }
             else
             {
                 terms = KdLoss.PerToken(objective, logits, chunk.Labels, chunk.Teacher, checkIds: false);
                 LossReduction.Normalised(terms.Total, chunk.Mask, normaliser).backward();
+                dLogits = logits.grad!;
             }
             AccumulateSums(sums, terms, chunk.Mask);
+            using var noGrad = no_grad();
+            hiddenGrad.narrow(0, start, length).copy_(dLogits.matmul(weight));               // [c, H]
+            if (trainsWeight) AccumulateWeightGrad(outputWeight, dLogits, rows);
         }
         return sums.MoveToOuterDisposeScope();
+    }
+
+    // True when W takes a gradient; only a leaf has a .grad to fill.
+    private static bool TrainsWeight(Tensor outputWeight)
+    {
+        if (!outputWeight.requires_grad) return false;
+        if (!outputWeight.is_leaf)
+            throw new ArgumentException("the output weight must be a leaf tensor (a parameter): the chunked loss adds its gradient into .grad");
+        return true;
+    }
+
+    // W.grad += dᵀ·h in place ([V, H]). When a zero_grad set it to none, the first chunk makes it from its own product,
+    // after that chunk's backward, so a one-chunk pass does not hold a W-sized zero through its peak.
+    private static void AccumulateWeightGrad(Tensor outputWeight, Tensor dLogits, Tensor rows)
+    {
+        if (outputWeight.grad is { } grad) grad.addmm_(dLogits.t(), rows);
+        else outputWeight.grad = dLogits.t().matmul(rows);
     }
 
     /// <summary>Evaluation path: no gradients, returns masked sums and the token count of this batch.</summary>

@@ -1,0 +1,61 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+using Distill.Losses;
+using static Distill.Tests.Losses.LossTestData;
+using static TorchSharp.torch;
+
+namespace Distill.Tests.Losses;
+
+/// <summary>
+/// The chunk loop's memory: what one chunked backward adds to the process's peak resident size (Linux VmHWM, reset
+/// through /proc/self/clear_refs after returning freed memory with malloc_trim). Tests run one at a time
+/// (AssemblyInfo), so nothing else allocates meanwhile.
+/// </summary>
+public sealed partial class ChunkedLossMemoryTests
+{
+    // W is [V, H] fp32 = 58.6 MiB, a chunk's logits [8 × V] fp32 = 1.8 MiB: a loop that materialises a gradient of W
+    // per chunk (autograd's matmul backward does) must touch at least one more W-sized block; a loop that adds into
+    // W.grad in place needs a few chunk-sized blocks (logits, softmax, gradient: about 4 × 1.8 MiB).
+    private const int N = 48, V = 60000, H = 256, K = 4, Chunk = 8;
+
+    [Fact]
+    public void A_Chunked_Backward_Should_Not_Materialise_A_Gradient_Of_The_Output_Weight_Per_Chunk()
+    {
+        if (!File.Exists("/proc/self/clear_refs")) return;
+        using var scope = NewDisposeScope();
+        var g = new Generator(91);
+        var (ids, t, lse) = TopK(RandomRows(90, N, 50), K);
+        var teacher = TeacherSignal.TopK(ToTensor(ids), ToTensor(t), tensor(lse).to_type(ScalarType.Float32));
+        var targets = new LossTargets(randint(0, V, [N], dtype: ScalarType.Int64, generator: g), ones(N), teacher);
+        var objective = new KdObjective(KdLossKind.FwdKl, SftWeight: 0.4);
+        var hidden = randn([N, H], generator: g);
+        var weight = randn([V, H], generator: g).requires_grad_(true);
+        ChunkedLoss.Backward(hidden, weight, targets, objective, Chunk, N);         // makes W.grad and one-off buffers
+
+        long baseline = ResetPeak();
+        ChunkedLoss.Backward(hidden, weight, targets, objective, Chunk, N);
+        long rise = PeakBytes() - baseline;
+
+        long weightBytes = (long)V * H * sizeof(float);
+        Assert.True(rise < weightBytes / 2, $"the chunked backward raised the peak by {rise >> 20} MiB; W is {weightBytes >> 20} MiB");
+    }
+
+    private static long ResetPeak()
+    {
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        _ = malloc_trim(0);
+        File.WriteAllText("/proc/self/clear_refs", "5");
+        return Status("VmRSS:");
+    }
+
+    private static long PeakBytes() => Status("VmHWM:");
+
+    private static long Status(string key) => File.ReadLines("/proc/self/status")
+        .Where(l => l.StartsWith(key, StringComparison.Ordinal))
+        .Select(l => long.Parse(l[key.Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) * 1024)
+        .Single();
+
+    [LibraryImport("libc")]
+    private static partial int malloc_trim(nuint pad);
+}
