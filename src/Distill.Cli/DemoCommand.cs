@@ -136,6 +136,7 @@ internal static class DemoCommand
             output.Write(DemoReport.Text(runs));
             output.WriteLine(DemoReport.Verdict(runs));
             output.WriteLine(DemoReport.EfficiencyText(runs));
+            output.WriteLine(DemoReport.DigitText(runs));
             output.WriteLine($"report: {Path.Combine(options.Out, DemoReport.ReportFile)}, figure: {Path.Combine(options.Out, DemoReport.PlotFile)}");
             return 0;
         }));

@@ -134,9 +134,20 @@ public static class Demo
     {
         using var model = HfModelFolder.Load(context.Teacher, CPU, ScalarType.Float32);
         model.eval();
-        var source = TrainingData.Open(context.HeldOut, new DataOptions(), context.Teacher);
+        using var source = TrainingData.Open(context.HeldOut, new DataOptions(), context.Teacher);
         var result = Validator.Run(model, source, KdObjective.SftOnly, microBatch: 16, chunkSize: 1024);
-        return new DemoRun("teacher", 0, 0, result.Sft, result.Accuracy, AnswerAccuracy(context.Teacher, context, options), []);
+        return new DemoRun("teacher", 0, 0, result.Sft, result.Accuracy, AnswerAccuracy(context.Teacher, context, options), [])
+        {
+            ByTokenKind = DigitLoss.Measure(model, source, context.Chat.Tokenizer),
+        };
+    }
+
+    private static DigitLoss ByTokenKind(string folder, Context context)
+    {
+        using var model = HfModelFolder.Load(folder, CPU, ScalarType.Float32);
+        model.eval();
+        using var source = TrainingData.Open(context.HeldOut, new DataOptions(), context.Teacher);
+        return DigitLoss.Measure(model, source, context.Chat.Tokenizer);
     }
 
     // Greedy answers (KV cache, batched by prompt length) to the held-out questions, scored by the number in their final "The answer is N.".
@@ -175,7 +186,10 @@ public static class Demo
             curve = [.. curve.Select(p => measured.TryGetValue(p.Step, out double a) ? p with { Answers = a } : p)];
             Directory.Delete(Checkpoints.Root(dir), recursive: true); // optimizer state and weights the report no longer needs
         }
-        return new DemoRun(plan.Name, seed, plan.Steps, validation.Sft, validation.Accuracy, answers, curve);
+        return new DemoRun(plan.Name, seed, plan.Steps, validation.Sft, validation.Accuracy, answers, curve)
+        {
+            ByTokenKind = ByTokenKind(result.ModelDirectory, context),
+        };
     }
 
     // The held-out cross-entropy ("sft") of every validation row; for KD runs "loss" also weighs in the KD term.

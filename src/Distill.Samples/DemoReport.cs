@@ -53,8 +53,28 @@ public static class DemoReport
             md.AppendLine(CultureInfo.InvariantCulture, $"| {row.Name} | {row.Steps} | {row.Seeds} | {row.Loss} | {row.Accuracy} | {row.Answers} |");
         md.AppendLine().AppendLine(Verdict(runs)).AppendLine();
         md.AppendLine(EfficiencyText(runs)).AppendLine();
+        if (DigitText(runs) is { Length: > 0 } digits) md.AppendLine(digits).AppendLine();
         md.AppendLine(CultureInfo.InvariantCulture, $"![held-out loss and answer accuracy against step]({PlotFile})");
         File.WriteAllText(Path.Combine(options.Out, ReportFile), md.ToString());
+    }
+
+    /// <summary>
+    /// Where the held-out loss sits, mean over seeds per model: cross-entropy on digit tokens (what decides an answer) and
+    /// on the rest (the wording); empty when no run measured it.
+    /// </summary>
+    public static string DigitText(IReadOnlyList<DemoRun> runs)
+    {
+        ArgumentNullException.ThrowIfNull(runs);
+        var rows = runs.Where(r => r.ByTokenKind is not null).GroupBy(r => r.Name).ToList();
+        if (rows.Count == 0) return "";
+        var text = new StringBuilder();
+        var first = rows[0].First().ByTokenKind!;
+        text.AppendLine(CultureInfo.InvariantCulture,
+            $"Held-out cross-entropy by token kind (mean over seeds; {first.DigitTokens} digit tokens, {first.OtherTokens} others):");
+        foreach (var g in rows)
+            text.AppendLine(CultureInfo.InvariantCulture,
+                $"  {g.Key,-14} digits {g.Average(r => r.ByTokenKind!.Digits):F4}   other tokens {g.Average(r => r.ByTokenKind!.Other):F4}");
+        return text.ToString().TrimEnd();
     }
 
     private static string Start(DemoOptions options) => options.Init == DemoInit.Pruned

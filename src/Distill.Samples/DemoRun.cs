@@ -10,7 +10,11 @@ namespace Distill.Samples;
 /// ("The answer is N." with the same N; see <see cref="Distill.Evaluation.AnswerScoring.SameFinalAnswer"/>).</param>
 /// <param name="Curve">Held-out numbers by step during the run (empty for the teacher and for runs without a curve).</param>
 public sealed record DemoRun(string Name, long Seed, int Steps, double HeldOutLoss, double TokenAccuracy, double AnswerAccuracy,
-    IReadOnlyList<CurvePoint> Curve);
+    IReadOnlyList<CurvePoint> Curve)
+{
+    /// <summary>The held-out loss split into digit and other tokens (the default demo measures it; sweeps do not).</summary>
+    public DigitLoss? ByTokenKind { get; init; }
+}
 
 /// <summary>Held-out numbers at one step of a run.</summary>
 /// <param name="Step">Optimizer steps done.</param>

@@ -54,6 +54,8 @@ public sealed class DemoTests
             Assert.Contains(" ± ", report, StringComparison.Ordinal);
             Assert.Contains(DemoReport.Verdict(runs), report, StringComparison.Ordinal);
             Assert.Contains(DemoReport.EfficiencyText(runs), report, StringComparison.Ordinal);
+            Assert.All(runs, r => Assert.NotNull(r.ByTokenKind));
+            Assert.Contains(DemoReport.DigitText(runs), report, StringComparison.Ordinal);
             Assert.True(new FileInfo(Path.Combine(outDir, DemoReport.PlotFile)).Length > 1000);
         }
         finally
