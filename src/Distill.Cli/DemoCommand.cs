@@ -113,7 +113,7 @@ internal static class DemoCommand
             var options = new DemoOptions(root, parse.GetValue(outDir)!, Seeds: parse.GetValue(seeds) ?? (isFull ? 5 : 3), KSweep: isFull ? [1, 4, 32] : null);
             if (parse.GetValue(steps) is { } s) options = options with { Steps = s };
             if (parse.GetValue(student) is { } size) options = WithStudent(options, size);
-            if (parse.GetValue(init) is DemoInit.Random) options = options with { Init = DemoInit.Random, SftLr = DemoOptions.RandomStudentLr, KdLr = DemoOptions.RandomStudentLr };
+            if (parse.GetValue(init) is DemoInit.Random) options = options.WithRandomStudent();
             ResolvedSettings.Write(Path.Combine(options.Out, "demo_settings.json"), options);
             var output = parse.InvocationConfiguration.Output;
             if (parse.GetValue(sweep) is { } kind)

@@ -50,6 +50,15 @@ public sealed record DemoOptions(
     /// <summary>Both methods' best learning rate for the random student (of 3e-3, 6e-3 and 1.2e-2; samples/README.md).</summary>
     public const double RandomStudentLr = 6e-3;
 
+    /// <summary>
+    /// The settings the random student was measured with (samples/README.md's history): a random start per seed, lr
+    /// <see cref="RandomStudentLr"/> for both methods, and the tutorial's objective at temperature 1.
+    /// </summary>
+    public DemoOptions WithRandomStudent() => this with
+    {
+        Init = DemoInit.Random, SftLr = RandomStudentLr, KdLr = RandomStudentLr, Kd = Kd with { Temperature = 1, TSquared = false },
+    };
+
     /// <summary>The short KD+SFT run's steps: 70% of S, as in NeMo-Aligner's 420k vs 600k.</summary>
     public int ShortSteps => Math.Max(1, (int)Math.Round(0.7 * Steps));
 
