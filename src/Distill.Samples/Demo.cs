@@ -14,7 +14,8 @@ namespace Distill.Samples;
 
 /// <summary>
 /// <c>distill demo</c> as a library call: the bundled teacher's top-K over the student's training conversations, then
-/// from one shared random student initialisation per seed (and the same data order, the seed) an SFT student for S
+/// from one shared student start (<see cref="SampleModels.StudentStart"/>: pruned from the teacher, or random per seed)
+/// and, per seed, one data order, an SFT student for S
 /// steps and KD+SFT students for S and 0.7·S steps, each scored on the held-out conversations by the trainer's
 /// validation (cross-entropy and token accuracy on the assistant tokens) and by greedy answers to the held-out
 /// questions (answer accuracy: the answer ends in the reference's "The answer is N."). The S-step runs also record
