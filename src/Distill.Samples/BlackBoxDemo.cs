@@ -115,6 +115,7 @@ public static class BlackBoxDemo
         md.AppendLine(FormattableString.Invariant($"Per seed: one student (hidden {options.Hidden}, {options.Layers} layers) trained {options.Steps} steps of KD+SFT ")
             + FormattableString.Invariant($"({KdObjective.Name(options.Kd.Kind)}, sft weight {options.Kd.SftWeight:G3}, lr {options.KdLr:G3}, batch {options.GlobalBatch}) on each cache; ")
             + FormattableString.Invariant($"{options.Seeds} seed(s), mean ± std. The black-box cache is the sample teacher's top-{K} log-probabilities from distill serve on loopback.")).AppendLine();
+        md.AppendLine(DemoReport.StartSentence(options)).AppendLine();
         md.AppendLine("| teacher | steps | seeds | held-out loss | answer accuracy |").AppendLine("|---|---:|---:|---:|---:|");
         foreach (var g in runs.GroupBy(r => r.Name))
             md.AppendLine(CultureInfo.InvariantCulture, $"| {g.Key} | {g.First().Steps} | {g.Count()} | {DemoReport.MeanStd(g.Select(r => r.HeldOutLoss), "F4")} | "

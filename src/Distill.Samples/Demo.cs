@@ -133,30 +133,36 @@ public static class Demo
 
     private static DemoRun EvaluateTeacher(DemoOptions options, Context context)
     {
-        using var model = HfModelFolder.Load(context.Teacher, CPU, ScalarType.Float32);
-        model.eval();
+        using var model = Load(context.Teacher);
         using var source = TrainingData.Open(context.HeldOut, new DataOptions(), context.Teacher);
         var result = Validator.Run(model, source, KdObjective.SftOnly, microBatch: 16, chunkSize: 1024);
-        return new DemoRun("teacher", 0, 0, result.Sft, result.Accuracy, AnswerAccuracy(context.Teacher, context, options), [])
+        return new DemoRun("teacher", 0, 0, result.Sft, result.Accuracy, AnswerAccuracy(model, context, options), [])
         {
             ByTokenKind = DigitLoss.Measure(model, source, context.Chat.Tokenizer),
         };
     }
 
-    private static DigitLoss ByTokenKind(string folder, Context context)
+    private static LlamaForCausalLM Load(string folder)
     {
-        using var model = HfModelFolder.Load(folder, CPU, ScalarType.Float32);
+        var model = HfModelFolder.Load(folder, CPU, ScalarType.Float32);
         model.eval();
+        return model;
+    }
+
+    private static DigitLoss ByTokenKind(LlamaForCausalLM model, Context context)
+    {
         using var source = TrainingData.Open(context.HeldOut, new DataOptions(), context.Teacher);
         return DigitLoss.Measure(model, source, context.Chat.Tokenizer);
     }
 
     // Greedy answers (KV cache, batched by prompt length) to the held-out questions, scored by the number in their final "The answer is N.".
+    private static double AnswerAccuracy(LlamaForCausalLM model, Context context, DemoOptions options) =>
+        SampleAnswers.Accuracy(model, context.Chat, context.Questions, options.AnswerTokens, GenerationEval.StopIds(model.Config, context.Chat));
+
     private static double AnswerAccuracy(string folder, Context context, DemoOptions options)
     {
-        using var model = HfModelFolder.Load(folder, CPU, ScalarType.Float32);
-        model.eval();
-        return SampleAnswers.Accuracy(model, context.Chat, context.Questions, options.AnswerTokens, GenerationEval.StopIds(model.Config, context.Chat));
+        using var model = Load(folder);
+        return AnswerAccuracy(model, context, options);
     }
 
     private static DemoRun TrainStudent(DemoOptions o, Context context, Plan plan, long seed, string init, string dir)
@@ -175,7 +181,8 @@ public static class Demo
                 KeepLast: plan.Curve ? 1000 : 1));
         var result = Trainer.Run(config);
         var validation = result.Validation ?? throw new InvalidOperationException($"{dir}: the trainer returned no held-out validation");
-        double answers = AnswerAccuracy(result.ModelDirectory, context, o);
+        using var final = Load(result.ModelDirectory);
+        double answers = AnswerAccuracy(final, context, o);
         var curve = LossCurve(Path.Combine(dir, MetricsLog.FileName));
         if (plan.Curve)
         {
@@ -189,7 +196,7 @@ public static class Demo
         }
         return new DemoRun(plan.Name, seed, plan.Steps, validation.Sft, validation.Accuracy, answers, curve)
         {
-            ByTokenKind = ByTokenKind(result.ModelDirectory, context),
+            ByTokenKind = ByTokenKind(final, context),
         };
     }
 

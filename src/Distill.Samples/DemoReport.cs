@@ -77,6 +77,13 @@ public static class DemoReport
         return text.ToString().TrimEnd();
     }
 
+    /// <summary>Where the students start, as one sentence for the reports of the demo's other modes.</summary>
+    internal static string StartSentence(DemoOptions options)
+    {
+        var start = Start(options);
+        return char.ToUpperInvariant(start[0]) + start[1..] + ".";
+    }
+
     private static string Start(DemoOptions options) => options.Init == DemoInit.Pruned
         ? "every student starts from one initialisation pruned from the teacher (every n-th of its layers from the first, n = its layers / the student's, narrowed by Minitron's width pruning, "
             + $"ranked on {SampleModels.CalibrationExamples} training conversations), and each seed sets the data order shared by its runs"

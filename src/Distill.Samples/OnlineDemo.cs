@@ -82,6 +82,7 @@ public static class OnlineDemo
         md.AppendLine(FormattableString.Invariant($"Per seed: one student (hidden {options.Hidden}, {options.Layers} layers), SFT for {options.Steps / 2} steps, then from that ")
             + FormattableString.Invariant($"warm start {options.Steps - options.Steps / 2} more steps of each method at lr {options.SftLr:G3}, batch {options.GlobalBatch}; {options.Seeds} seed(s), mean ± std. ")
             + "KD runs use JSD(β = 0.5) over the live teacher's full vocabulary, no SFT term; on-policy completions are sampled at temperature 1.").AppendLine();
+        md.AppendLine(DemoReport.StartSentence(options)).AppendLine();
         md.AppendLine("| method | steps | seeds | held-out loss | answer accuracy | own-answer reverse KL |").AppendLine("|---|---:|---:|---:|---:|---:|");
         foreach (var g in runs.GroupBy(r => r.Name))
             md.AppendLine(CultureInfo.InvariantCulture, $"| {g.Key} | {g.First().Steps} | {g.Count()} | {DemoReport.MeanStd(g.Select(r => r.HeldOutLoss), "F4")} | "

@@ -102,6 +102,7 @@ public static class SdgDemo
             + FormattableString.Invariant($"SFT on the reference answers and KD-SDG (SFT on the teacher's answers to the same prompts) at lr {options.SftLr:G3}, ")
             + FormattableString.Invariant($"KD+SFT on the teacher's top-{options.TopK} of the reference answers at lr {options.KdLr:G3}; {options.Seeds} seed(s), mean ± std. ")
             + "Held-out loss and token accuracy are on the reference answers of data/heldout.jsonl; answer accuracy is greedy answers to its questions.").AppendLine();
+        md.AppendLine(DemoReport.StartSentence(options)).AppendLine();
         foreach (var set in sets)
             md.AppendLine(CultureInfo.InvariantCulture, $"- {set.Name}: {set.Answers} teacher answers in {System.IO.Path.GetFileName(set.Path)}, {100 * set.Right:F1} % ending in the reference's final answer");
         md.AppendLine().AppendLine("| model | steps | seeds | held-out loss | token accuracy | answer accuracy |").AppendLine("|---|---:|---:|---:|---:|---:|");

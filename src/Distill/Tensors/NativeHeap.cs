@@ -14,7 +14,8 @@ namespace Distill.Tensors;
 /// from jemalloc or tcmalloc; here glibc is told not to use mmap and not to trim below 2 GB of free top-of-heap. The price
 /// is fragmentation: a freed block is reused only by a request that fits its hole, and nothing goes back to the kernel,
 /// so a step's peak resident size grows (bench train_memory at vocab 128256, chunked loss: 6–100% above glibc's own
-/// heap, depending on what the process allocated before and so where the blocks land; docs/PERFORMANCE.md, "Memory"). Code on the hot path keeps it low by making large blocks of one size (<c>ChunkedLoss</c>). Raising glibc's mmap
+/// heap, depending on what the process allocated before and so where the blocks land; docs/PERFORMANCE.md, "Memory").
+/// Code on the hot path keeps it low by making large blocks of one size (<c>ChunkedLoss</c>). Raising glibc's mmap
 /// threshold to its 32 MB maximum instead kept the memory but none of the speed, since the big blocks are the slow ones.
 /// Memory freed after the peak stays with the process for the next step. The main
 /// thread's heap grows without bound; another thread's arena grows in 64 MB heaps, so there a larger block is still
