@@ -73,19 +73,21 @@ public static class ChunkedLoss
             var rows = states.narrow(0, start, length);                                    // [c, H]
             Tensor logits;
             // [c, V] in the model's dtype (a bf16 matmul is several times faster on CPU, as Hugging Face
-            // models do it); the loss upcasts to fp32. A leaf, so the backward below stops at it.
+            // models do it); the loss upcasts to fp32.
             using (no_grad()) logits = rows.matmul(weight.t());
-            logits.requires_grad_(true);
             var chunk = targets.Slice(start, length);
             KdLossTerms terms;
             Tensor dLogits;                                                                 // [c, V], the logits' dtype
             if (LogitGradient.Applies(objective, chunk.Teacher))
             {
-                // SFT and top-K KD: the [c, V] gradient written down from one exp pass (LogitGradient).
-                (terms, dLogits) = LogitGradient.PerToken(objective, logits, chunk.Labels, chunk.Teacher, chunk.Mask, normaliser);
+                // SFT and top-K KD: the [c, V] gradient written down from one exp pass (LogitGradient), in the logits'
+                // own storage when they are fp32, so the chunk holds one [c, V] block.
+                (terms, dLogits) = LogitGradient.PerToken(objective, logits, chunk.Labels, chunk.Teacher, chunk.Mask, normaliser, overwriteLogits: true);
             }
             else
             {
+                // A leaf, so the backward below stops at it.
+                logits.requires_grad_(true);
                 terms = KdLoss.PerToken(objective, logits, chunk.Labels, chunk.Teacher, checkIds: false);
                 LossReduction.Normalised(terms.Total, chunk.Mask, normaliser).backward();
                 dLogits = logits.grad!;

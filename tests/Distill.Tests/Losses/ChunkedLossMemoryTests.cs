@@ -40,6 +40,34 @@ public sealed partial class ChunkedLossMemoryTests
         Assert.True(rise < weightBytes / 2, $"the chunked backward raised the peak by {rise >> 20} MiB; W is {weightBytes >> 20} MiB");
     }
 
+    // One chunk of all rows, so the rise is what a chunk holds: its logits are overwritten by the fp32 working block
+    // (fp32) or hold its bf16 copy, so one fp32 [rows × V] block in fp32 and one and a half in bf16, where the logits,
+    // a separate exp(s − m) and (in bf16) an fp32 copy and a bf16 gradient made two and three.
+    [Theory]
+    [InlineData(ScalarType.Float32, 1.4)]
+    [InlineData(ScalarType.BFloat16, 1.9)]
+    public void A_Chunk_Should_Hold_One_Fp32_Logits_Block_And_In_Bf16_Its_Bf16_Logits(ScalarType dtype, double blocks)
+    {
+        if (!File.Exists("/proc/self/clear_refs")) return;
+        using var scope = NewDisposeScope();
+        const int rows = 96, vocab = 60000, hidden = 32;
+        var g = new Generator(92);
+        var (ids, t, lse) = TopK(RandomRows(93, rows, 50), K);
+        var teacher = TeacherSignal.TopK(ToTensor(ids), ToTensor(t), tensor(lse).to_type(ScalarType.Float32));
+        var targets = new LossTargets(randint(0, vocab, [rows], dtype: ScalarType.Int64, generator: g), ones(rows), teacher);
+        var objective = new KdObjective(KdLossKind.TailFwdKl, SftWeight: 0.4);
+        var states = randn([rows, hidden], generator: g).to_type(dtype);
+        var weight = randn([vocab, hidden], generator: g).to_type(dtype).requires_grad_(true);
+        ChunkedLoss.Backward(states, weight, targets, objective, rows, rows);       // makes W.grad and one-off buffers
+
+        long baseline = ResetPeak();
+        ChunkedLoss.Backward(states, weight, targets, objective, rows, rows);
+        long rise = PeakBytes() - baseline;
+
+        long block = (long)rows * vocab * sizeof(float);
+        Assert.True(rise < blocks * block, $"one chunk raised the peak by {rise / (double)block:F2} fp32 [rows × V] blocks");
+    }
+
     private static long ResetPeak()
     {
         GC.Collect();

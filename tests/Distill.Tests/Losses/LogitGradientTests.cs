@@ -79,6 +79,28 @@ public class LogitGradientTests
         AssertAllClose(ToDoubles(logits.grad!), ToDoubles(gradient), 2e-3, "dlogits");     // bf16 rounding of ~1e-1 gradients
     }
 
+    // Overwriting lets the working block be the logits' storage (fp32) or the gradient land in it (bf16): x at the label
+    // and K ids must be read first, and the values must be those of the path that keeps the logits, bit for bit.
+    [Theory]
+    [InlineData("fwd_kl", ScalarType.Float32)]
+    [InlineData("tail_fwd_kl_scaled", ScalarType.Float32)]
+    [InlineData("fwd_kl_scaled_t2", ScalarType.BFloat16)]
+    [InlineData("tail_bwd_kl", ScalarType.BFloat16)]
+    public void Overwriting_The_Logits_Should_Give_The_Same_Bits(string name, ScalarType dtype)
+    {
+        using var scope = NewDisposeScope();
+        var (objective, teacher, labels, mask) = (Objective(name), Teacher(), tensor(Labels), tensor(MaskValues));
+        var logits = ToTensor(RandomRows(74, N, V), dtype);
+        var kept = LogitGradient.PerToken(objective, logits, labels, teacher, mask, 11);
+        var before = logits.clone();
+        var overwritten = LogitGradient.PerToken(objective, logits, labels, teacher, mask, 11, overwriteLogits: true);
+
+        Assert.True(kept.Gradient.equal(overwritten.Gradient).all().item<bool>(), "gradient");
+        Assert.True(kept.Terms.Total.equal(overwritten.Terms.Total).all().item<bool>(), "total");
+        Assert.True(kept.Terms.Kd.equal(overwritten.Terms.Kd).all().item<bool>(), "kd");
+        Assert.False(logits.equal(before).all().item<bool>(), "the logits' storage was reused");
+    }
+
     [Fact]
     public void Applies_Only_To_Top_K_Teachers_And_Sft()
     {
