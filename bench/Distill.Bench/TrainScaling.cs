@@ -37,7 +37,7 @@ internal static class TrainScaling
 
     public static JsonNode Run(JsonObject peak)
     {
-        var chunk = new TrainerOptions().ChunkSize;
+        var trainer = new TrainerOptions();
         var objective = new KdObjective(KdLossKind.FwdKl, KdWeight: 1.0, SftWeight: 0.4);
         var started = Stopwatch.GetTimestamp();
         var load = TrainThroughput.LoadAverage();
@@ -56,7 +56,7 @@ internal static class TrainScaling
                 foreach (var vocab in Vocabularies)
                     rows.Add(Stopwatch.GetElapsedTime(started) > Budget
                         ? new JsonObject { ["vocab"] = vocab, ["tokens"] = tokens, ["skipped"] = $"the table's {Budget.TotalMinutes}-minute budget was spent" }
-                        : Cell(models[vocab], vocab, tokens, objective, chunk));
+                        : Cell(models[vocab], vocab, tokens, objective, trainer.ChunkRows(vocab)));
         }
         finally
         {
@@ -65,7 +65,7 @@ internal static class TrainScaling
         return new JsonObject
         {
             ["model"] = "hidden 256, intermediate 688, 2 layers, 4 heads (2 kv)", ["seq_len"] = SeqLen, ["top_k"] = TopK,
-            ["chunk_size"] = chunk, ["dtype"] = "fp32", ["objective"] = "fwd_kl, kd_weight 1, sft_weight 0.4",
+            ["chunk_size"] = trainer.ChunkSize, ["chunk_elements"] = trainer.ChunkElements, ["dtype"] = "fp32", ["objective"] = "fwd_kl, kd_weight 1, sft_weight 0.4",
             ["repeats"] = $"median of {Repeats} after one warm-up pass of one sequence per cell",
             ["cells"] = rows,
             ["minutes"] = Stopwatch.GetElapsedTime(started).TotalMinutes,

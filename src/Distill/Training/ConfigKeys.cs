@@ -63,6 +63,7 @@ internal static class ConfigKeys
         new("trainer", "micro_batch", c => Show(c.Trainer.MicroBatch), (c, v) => c with { Trainer = c.Trainer with { MicroBatch = Int(v) } }),
         new("trainer", "seed", c => Show(c.Trainer.Seed), (c, v) => c with { Trainer = c.Trainer with { Seed = Long(v) } }),
         new("trainer", "chunk_size", c => Show(c.Trainer.ChunkSize), (c, v) => c with { Trainer = c.Trainer with { ChunkSize = Int(v) } }),
+        new("trainer", "chunk_elements", c => Show(c.Trainer.ChunkElements), (c, v) => c with { Trainer = c.Trainer with { ChunkElements = Long(v) } }),
         new("trainer", "val_interval", c => Show(c.Trainer.ValInterval), (c, v) => c with { Trainer = c.Trainer with { ValInterval = Int(v) } }),
         new("trainer", "save_interval", c => Show(c.Trainer.SaveInterval), (c, v) => c with { Trainer = c.Trainer with { SaveInterval = Int(v) } }),
         new("trainer", "keep_last", c => Show(c.Trainer.KeepLast), (c, v) => c with { Trainer = c.Trainer with { KeepLast = Int(v) } }),

@@ -86,6 +86,7 @@ public sealed record TrainConfig(ModelOptions Model, DataOptions Data, KdObjecti
         if (t.MicroBatch > t.GlobalBatch) Fail("trainer.micro_batch", t.MicroBatch, $"is larger than global_batch = {t.GlobalBatch}");
         if (t.GlobalBatch % t.MicroBatch != 0) Fail("trainer.micro_batch", t.MicroBatch, $"does not divide global_batch = {t.GlobalBatch}");
         if (t.ChunkSize < 1) Fail("trainer.chunk_size", t.ChunkSize, "must be >= 1");
+        if (t.ChunkElements < 1) Fail("trainer.chunk_elements", t.ChunkElements, "must be >= 1");
         if (t.ValInterval < 0) Fail("trainer.val_interval", t.ValInterval, "must be >= 0 (0 validates only at the end)");
         if (t.SaveInterval < 0) Fail("trainer.save_interval", t.SaveInterval, "must be >= 0 (0 never saves checkpoints)");
         if (t.KeepLast < 1) Fail("trainer.keep_last", t.KeepLast, "must be >= 1");

@@ -22,6 +22,9 @@ internal sealed class TrainingLoop(
         ? HfTokenizer.Load(config.Model.Student) : null;
     private OnPolicyBatch? _onPolicy;
 
+    // Rows per chunk of the loss at the student's vocabulary (chunk_size, bounded by chunk_elements).
+    private int ChunkRows => config.Trainer.ChunkRows(model.Compute.Config.VocabSize);
+
     private OnPolicyBatch? OnPolicy => config.Online.Samples
         ? _onPolicy ??= new OnPolicyBatch(config.Online, config.Objective, _stopIds, config.Trainer.Seed, config.Trainer.MicroBatch)
         : null;
@@ -76,7 +79,7 @@ internal sealed class TrainingLoop(
             (parts, generation) = onPolicy.Build(train, indices, step, model.Compute, (teachers.Train as ModelTeacher)?.Model);
         else
             parts = [new BatchPart(indices.Select(train.Example).ToArray(), indices, config.Objective)];
-        var (loss, kd, sft, tokens, teacherSeconds, feature) = GradientAccumulator.Accumulate(model.Compute, parts, t.MicroBatch, t.ChunkSize, teachers.Train, features);
+        var (loss, kd, sft, tokens, teacherSeconds, feature) = GradientAccumulator.Accumulate(model.Compute, parts, t.MicroBatch, ChunkRows, teachers.Train, features);
         model.CopyGradsToMasters();
         var clip = config.Optimizer.GradClip > 0 ? config.Optimizer.GradClip : double.PositiveInfinity;
         var gradNorm = nn.utils.clip_grad_norm_(_trained, clip);
@@ -123,11 +126,11 @@ internal sealed class TrainingLoop(
         model.Compute.eval();
         try
         {
-            result = Validator.Run(model.Compute, val!, config.Objective, config.Trainer.MicroBatch, config.Trainer.ChunkSize, teachers.Val);
+            result = Validator.Run(model.Compute, val!, config.Objective, config.Trainer.MicroBatch, ChunkRows, teachers.Val);
             if (teachers.Val is ModelTeacher live)
             {
                 var (rkl, answers) = OnPolicyValidation.Run(model.Compute, val!, live, _stopIds, config.Online.MaxNewTokens,
-                    config.Trainer.MicroBatch, config.Trainer.ChunkSize, _tokenizer);
+                    config.Trainer.MicroBatch, ChunkRows, _tokenizer);
                 result = result with { OwnReverseKl = rkl, AnswerAccuracy = answers };
             }
         }

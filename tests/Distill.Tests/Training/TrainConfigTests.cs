@@ -103,7 +103,7 @@ public class TrainConfigTests
         var config = TrainConfigYaml.Override(Complete(),
             ["kd_loss=jsd", "beta=0.3", "temperature=2.5", "sft_weight=0.1", "min_lr=1e-7", "lr=3e-5", "schedule=constant",
              "warmup_steps=7", "betas=0.85,0.99", "grad_clip=0", "seed=99", "val_data=held out.jsonl", "chat_format=chatml",
-             "skip_nonfinite=true", "chunk_size=5", "dtype=bfloat16", "student=dir \"quoted\""]);
+             "skip_nonfinite=true", "chunk_size=5", "chunk_elements=4096", "dtype=bfloat16", "student=dir \"quoted\""]);
         var again = TrainConfigYaml.Parse(TrainConfigYaml.ToYaml(config), "resolved.yaml");
         Assert.Equal(config, again);
     }
@@ -120,6 +120,7 @@ public class TrainConfigTests
     [InlineData("warmup_steps=101", "optimizer.warmup_steps")]
     [InlineData("steps=0", "trainer.steps")]
     [InlineData("keep_last=0", "trainer.keep_last")]
+    [InlineData("chunk_elements=0", "trainer.chunk_elements")]
     [InlineData("top_k=0", "data.top_k")]
     [InlineData("dtype=float16", "model.dtype")]
     [InlineData("betas=0.9,1", "optimizer.betas")]
@@ -132,4 +133,13 @@ public class TrainConfigTests
         var e = Assert.Throws<InvalidDataException>(config.Validate);
         Assert.Contains(named, e.Message, StringComparison.Ordinal);
     }
+
+    // 2^25 logits: 1048 rows at 32000 (so chunk_size's 1024 binds), 261 at 128256, one row at a vocabulary above 2^25.
+    [Theory]
+    [InlineData(32000, 1024)]
+    [InlineData(128256, 261)]
+    [InlineData(151936, 220)]
+    [InlineData(40_000_000, 1)]
+    public void ChunkRows_Should_Bound_A_Chunk_By_Rows_And_By_Logits(long vocab, int rows) =>
+        Assert.Equal(rows, new TrainerOptions().ChunkRows(vocab));
 }
