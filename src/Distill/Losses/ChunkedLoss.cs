@@ -9,13 +9,13 @@ namespace Distill.Losses;
 /// peak memory is [chunk × vocab] instead (the Liger-Kernel / torchtune approach).
 /// </summary>
 /// <remarks>
-/// How gradients flow back: each chunk computes logits = h[chunk]·Wᵀ without a graph, makes them a leaf, computes
-/// its loss Σ(loss·mask)/normaliser with stock autograd and calls backward on that alone, which leaves dLoss/dlogits
-/// in the leaf's .grad; the two projections of that gradient are done here: the chunk's rows of the hidden-state
-/// gradient (dlogits·W, written into one [N, H] buffer) and W's gradient (dlogitsᵀ·h added into W.grad in place
-/// with addmm_). Then the chunk's logits, their gradient and the loss graph are freed. The caller finishes with
-/// <c>hidden.backward(new[] { result.HiddenGrad })</c> through the model. By linearity this is exactly the gradient
-/// of the unchunked loss, with stock autograd for every divergence.
+/// How gradients flow back: each chunk computes logits = h[chunk]·Wᵀ without a graph and gets dLoss/dlogits of its
+/// Σ(loss·mask)/normaliser, written down by <see cref="LogitGradient"/> in the logits' own storage (SFT, top-K) or left
+/// in the .grad of the logits made a leaf by stock autograd (the full-vocabulary divergences); the two projections of
+/// that gradient are done here: the chunk's rows of the hidden-state gradient (dlogits·W, written into one [N, H]
+/// buffer) and W's gradient (dlogitsᵀ·h added into W.grad in place with addmm_). Then the chunk's logits, their
+/// gradient and any loss graph are freed. The caller finishes with <c>hidden.backward(new[] { result.HiddenGrad })</c>
+/// through the model. By linearity this is exactly the gradient of the unchunked loss.
 /// Why the projection's backward is by hand (memory, bench train_memory): autograd's matmul backward materialises
 /// a fresh [V, H] gradient for W every chunk and adds it to W.grad (250 MiB at vocab 128256 × hidden 512, as large
 /// as two [256 × V] chunks), and the narrow of a leaf [N, H] materialises a zero [N, H] gradient every chunk; both
