@@ -1,4 +1,5 @@
 using Distill.Models;
+using Distill.Tensors;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -30,7 +31,7 @@ public static class Scoring
         var k = (int)Math.Min(topK, logprobs.shape[1]);
         if (k > 0)
         {
-            var (values, indices) = logprobs.topk(k, dim: -1);                                                  // [T-1, k]
+            var (values, indices) = TopKRows.Largest(logprobs, k);                                                   // [T-1, k], ties by ascending id
             topValues = values.cpu().data<float>().ToArray();
             topIds = indices.cpu().data<long>().ToArray();
         }
