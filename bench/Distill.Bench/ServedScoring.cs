@@ -16,6 +16,8 @@ namespace Distill.Bench;
 /// in-process, batched). Rounds of all five passes (<c>DISTILL_BENCH_SCORING_ROUNDS</c>, default 5): a single pass of
 /// the small sample model takes well under a second, so the machine's other load moves one sample by 2× or more; times
 /// are medians and the ratios to the white-box pass medians of per-round ratios, in wall and process CPU time.
+/// <c>scoring_alone</c> times the engine's scoring step by itself (<see cref="Scoring.ScoreRows"/>, no sampling): the
+/// examples in groups of 16 rows against one row per call.
 /// <c>client_overhead_fraction</c> = client time / engine time − 1.
 /// </summary>
 internal static class ServedScoring
@@ -54,6 +56,8 @@ internal static class ServedScoring
                 Add($"engine_{concurrency}", () => Engine(engine, examples, concurrency));
             }
             Add("white_box", () => teacher.Compute(examples, batchTokens: 8192));
+            Add("scoring_batched", () => ScoreInGroups(engine, examples, 16));
+            Add("scoring_per_row", () => ScoreInGroups(engine, examples, 1));
         }
         var white = samples["white_box"];
         Spread Ratio(string name, Func<(double Wall, double Cpu), double> part, List<(double Wall, double Cpu)>? over = null) =>
@@ -72,6 +76,13 @@ internal static class ServedScoring
             };
         }
         result["white_box_s"] = Spread.Of(white.Select(s => s.Wall)).Median;
+        result["scoring_alone"] = new JsonObject
+        {
+            ["batched_s"] = Spread.Of(samples["scoring_batched"].Select(s => s.Wall)).Median,
+            ["per_row_s"] = Spread.Of(samples["scoring_per_row"].Select(s => s.Wall)).Median,
+            ["per_row_over_batched"] = Ratio("scoring_per_row", s => s.Wall, samples["scoring_batched"]).ToJson(),
+            ["per_row_over_batched_cpu"] = Ratio("scoring_per_row", s => s.Cpu, samples["scoring_batched"]).ToJson(),
+        };
         result["load_average_after"] = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : null;
         server.DisposeAsync().AsTask().GetAwaiter().GetResult();
         return result;
@@ -84,6 +95,14 @@ internal static class ServedScoring
         var clock = Stopwatch.StartNew();
         pass();
         return (clock.Elapsed.TotalSeconds, (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds);
+    }
+
+    // The engine's scoring step alone, on its model while the engine is idle: the examples in groups of `rows` (16: one batch at
+    // concurrency 16; 1: one forward pass per request, as before the engine batched its scoring).
+    private static void ScoreInGroups(ServingEngine engine, List<TokenizedExample> examples, int rows)
+    {
+        foreach (var group in examples.Chunk(rows))
+            Scoring.ScoreRows(engine.Model, [.. group.Select(e => e.InputIds)], [.. group.Select(_ => K)]);
     }
 
     private static void Client(ServedScorer scorer, List<TokenizedExample> examples, int concurrency) =>
