@@ -13,12 +13,12 @@ namespace Distill.Bench;
 /// Llama of <see cref="ForwardThroughput"/>, 12 examples (a forward pass of 2048 tokens takes seconds on two cores) of 128–512 tokens (the second half of each supervised), cut
 /// by <see cref="LengthBatches"/> under 2048 padded tokens, K = 100. The plain pass returns the full [B, T, V] logits
 /// under no_grad; the top-K pass runs <see cref="TopKTeacher.ComputeBatch"/> on every batch and writes the examples
-/// with <see cref="LogitCacheWriter"/> into a temporary folder. The target is an overhead of at most 10%. Both passes are
+/// with <see cref="LogitCacheWriter"/> into a temporary folder. The target is an overhead of at most 5% (issue 14). Both passes are
 /// also timed with one libtorch thread in thread CPU time (<c>overhead_one_thread_cpu</c>), the figure a loaded machine moves least.
 /// </summary>
 internal static class TopKOverhead
 {
-    private const int Examples = 12, MinLength = 128, MaxLength = 512, TopK = 100, Runs = 2;
+    private const int Examples = 12, MinLength = 128, MaxLength = 512, TopK = 100, Runs = 2, CpuRuns = 5;
     private const long BatchTokens = 2048;
 
     public static JsonNode Run(JsonObject peak)
@@ -43,16 +43,17 @@ internal static class TopKOverhead
                 TopKPass(teacher, examples, batches.Take(1), config.VocabSize, root.FullName);
                 var (plain, withTopK) = TimeBoth(() => PlainPass(model, examples, batches),
                     () => TopKPass(teacher, examples, batches, config.VocabSize, root.FullName));
-                var (plainCpu, topKCpu) = OneThreadCpu(() => PlainPass(model, examples, batches),
+                var (plainCpu, topKCpu, ratios) = OneThreadCpu(() => PlainPass(model, examples, batches),
                     () => TopKPass(teacher, examples, batches, config.VocabSize, root.FullName));
                 result[name] = new JsonObject
                 {
                     ["plain_forward_tokens_per_s"] = tokens / plain,
                     ["topk_tokens_per_s"] = tokens / withTopK,
                     ["overhead"] = withTopK / plain - 1,
-                    ["meets_10pct_target"] = withTopK / plain - 1 <= 0.10,
                     ["one_thread_cpu_s"] = new JsonObject { ["plain"] = plainCpu, ["topk"] = topKCpu },
-                    ["overhead_one_thread_cpu"] = topKCpu / plainCpu - 1,
+                    ["overhead_one_thread_cpu"] = ratios.Median - 1,
+                    ["topk_over_plain_one_thread_cpu"] = ratios.ToJson(),
+                    ["meets_5pct_target"] = new JsonObject { ["wall"] = withTopK / plain - 1 <= 0.05, ["one_thread_cpu"] = ratios.Median - 1 <= 0.05 },
                 };
             }
             finally
@@ -78,15 +79,16 @@ internal static class TopKOverhead
 
     // The same alternation with one libtorch thread, timed in the thread's CPU time (ThreadCpu): the work of each pass,
     // which other processes' load hardly moves (with two threads a loaded machine stalls every op's barrier instead).
-    private static (double Plain, double TopK) OneThreadCpu(Action plain, Action topK)
+    // Medians of each pass and of the per-round ratio, whose quartiles say how far one round strays.
+    private static (double Plain, double TopK, Spread Ratio) OneThreadCpu(Action plain, Action topK)
     {
         var threads = get_num_threads();
         set_num_threads(1);
         try
         {
-            var a = new double[Runs + 1];
-            var b = new double[Runs + 1];
-            for (int r = 0; r <= Runs; r++)
+            var a = new double[CpuRuns];
+            var b = new double[CpuRuns];
+            for (int r = 0; r < CpuRuns; r++)
             {
                 long start = ThreadCpu.Nanoseconds();
                 plain();
@@ -95,7 +97,7 @@ internal static class TopKOverhead
                 topK();
                 b[r] = (ThreadCpu.Nanoseconds() - start) / 1e9;
             }
-            return (Spread.Of(a).Median, Spread.Of(b).Median);
+            return (Spread.Of(a).Median, Spread.Of(b).Median, Spread.Of(a.Zip(b, (p, t) => t / p)));
         }
         finally
         {

@@ -98,6 +98,12 @@ internal static class DemoCommand
                 parse.InvocationConfiguration.Output.WriteLine($"wrote a random teacher into {dir}");
                 return 0;
             }
+            var chosen = modes.Where(m => parse.GetValue(m.Flag)).Select(m => m.Flag.Name).Concat(parse.GetValue(sweep) is null ? [] : ["--sweep"]).ToArray();
+            if (chosen.Length > 1)
+            {
+                parse.InvocationConfiguration.Error.WriteLine($"distill demo: {string.Join(" and ", chosen)} each run a different comparison; pass one of them");
+                return 2;
+            }
             string? root = parse.GetValue(sample) ?? FindSample();
             if (root is null || !File.Exists(Path.Combine(root, "data", "train.jsonl")))
             {

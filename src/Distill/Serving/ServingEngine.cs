@@ -13,8 +13,9 @@ namespace Distill.Serving;
 /// <see cref="EngineOptions.MaxBatchRows"/> rows) and share temperature, top-p and token limit go to one
 /// <see cref="Sampler.SampleWithSeeds"/> call; each keeps its
 /// own seed stream, so its tokens do not depend on its batch-mates. Batching is static: a request that arrives while a
-/// batch decodes waits for the next one. Log-probabilities come from one teacher-forced forward pass over prompt and
-/// continuation after sampling (the model's own log-softmax at temperature 1, as OpenAI and vLLM report them).
+/// batch decodes waits for the next one. Log-probabilities come from teacher-forced forward passes over prompt and
+/// continuation after sampling, the batch's rows padded together (<see cref="Scoring.ScoreRows"/>), with the model's
+/// own log-softmax at temperature 1, as OpenAI and vLLM report them.
 /// </summary>
 public sealed class ServingEngine : IDisposable
 {
@@ -193,13 +194,7 @@ public sealed class ServingEngine : IDisposable
             var results = Sampler.SampleWithSeeds(Model, prompts, options, [.. seeds], onToken);
             Interlocked.Increment(ref _batches);
             Interlocked.Add(ref _rows, prompts.Count);
-            var row = 0;
-            foreach (var job in batch)
-            {
-                var slice = results.AsSpan(row, job.Request.N).ToArray();
-                row += job.Request.N;
-                Finish(job, slice);
-            }
+            Finish(batch, results);
         }
         catch (Exception e)
         {
@@ -207,33 +202,64 @@ public sealed class ServingEngine : IDisposable
         }
     }
 
-    private void Finish(Job job, GenerationResult[] results)
+    // Cuts each job's continuations at its stop strings, scores every row that asks for log-probabilities in one
+    // Scoring.ScoreRows call (padded forward passes over the batch's rows together, not one pass per row), and completes
+    // the jobs. A job whose stop strings or rows fail gets its own exception; its batch-mates are unaffected.
+    private void Finish(List<Job> batch, GenerationResult[] results)
     {
-        try
+        var pending = new List<(Job Job, Choice[] Choices, int[] ScoreRows)>();
+        var rows = new List<int[]>();
+        var topK = new List<int>();
+        var next = 0;
+        foreach (var job in batch)
         {
             var r = job.Request;
-            var choices = new List<EngineChoice>();
-            IReadOnlyList<TokenLogprob?>? promptLogprobs = null;
-            for (var i = 0; i < results.Length; i++)
+            var generated = results.AsSpan(next, r.N).ToArray();
+            next += r.N;
+            try
             {
-                var (tokens, text, stoppedByString) = StopStrings.Apply(Chat.Tokenizer, results[i].Tokens, r.Stop);
-                var finish = results[i].StoppedAtEos || stoppedByString ? "stop" : "length";
-                IReadOnlyList<TokenLogprob>? logprobs = null;
-                if (r.TopLogprobs is { } k || (r.ScorePrompt && i == 0))
+                var choices = generated.Select(g => Cut(r, g)).ToArray();
+                var scoreRows = new int[r.N]; // choice i's row in `rows`, or −1 when it wants no log-probabilities
+                for (var i = 0; i < r.N; i++)
                 {
-                    var scored = Scoring.Score(Model, r.Prompt, tokens, r.TopLogprobs ?? 0);
-                    if (r.TopLogprobs is not null) logprobs = scored.Skip(r.Prompt.Length).Select(t => t!).ToList();
-                    if (r.ScorePrompt && i == 0) promptLogprobs = scored.Take(r.Prompt.Length).ToList();
+                    scoreRows[i] = r.TopLogprobs is not null || (r.ScorePrompt && i == 0) ? rows.Count : -1;
+                    if (scoreRows[i] < 0) continue;
+                    rows.Add([.. r.Prompt, .. choices[i].Tokens]);
+                    topK.Add(r.TopLogprobs ?? 0);
                 }
-                choices.Add(new EngineChoice(tokens, text, finish, logprobs));
+                pending.Add((job, choices, scoreRows));
             }
-            job.Done.TrySetResult(new EngineResult(choices, promptLogprobs));
+            catch (Exception e)
+            {
+                job.Done.TrySetException(e);
+            }
         }
-        catch (Exception e)
-        {
-            job.Done.TrySetException(e);
-        }
+        var scores = Scoring.ScoreRows(Model, rows, topK);
+        foreach (var (job, choices, scoreRows) in pending) Complete(job, choices, [.. scoreRows.Select(i => i < 0 ? null : scores[i])]);
     }
+
+    private Choice Cut(EngineRequest r, GenerationResult generated)
+    {
+        var (tokens, text, stoppedByString) = StopStrings.Apply(Chat.Tokenizer, generated.Tokens, r.Stop);
+        return new Choice(tokens, text, generated.StoppedAtEos || stoppedByString ? "stop" : "length");
+    }
+
+    private static void Complete(Job job, Choice[] choices, RowScore?[] scored)
+    {
+        var r = job.Request;
+        if (scored.FirstOrDefault(s => s?.Error is not null) is { } failed)
+        {
+            job.Done.TrySetException(failed.Error!);
+            return;
+        }
+        var done = choices.Select((c, i) => new EngineChoice(c.Tokens, c.Text, c.FinishReason,
+            r.TopLogprobs is null ? null : scored[i]!.Entries!.Skip(r.Prompt.Length).Select(t => t!).ToList())).ToList();
+        var promptLogprobs = r.ScorePrompt ? scored[0]!.Entries!.Take(r.Prompt.Length).ToList() : null;
+        job.Done.TrySetResult(new EngineResult(done, promptLogprobs));
+    }
+
+    // A continuation cut at its stop strings, before scoring.
+    private sealed record Choice(int[] Tokens, string Text, string FinishReason);
 
     private sealed record Job(EngineRequest Request, int MaxTokens, TaskCompletionSource<EngineResult> Done, Action<int, int>? OnToken)
     {

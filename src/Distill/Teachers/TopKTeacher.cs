@@ -1,5 +1,6 @@
 using Distill.LogitCache;
 using Distill.Models;
+using Distill.Tensors;
 using Distill.Text.Conversations;
 using Distill.Training;
 using TorchSharp;
@@ -9,7 +10,7 @@ namespace Distill.Teachers;
 
 /// <summary>
 /// Runs a local teacher over tokenized examples and keeps, for every supervised target position j ≥ 1, what the logit cache
-/// stores: the top-K ids of the logits at position j−1 (descending), those logits minus the row maximum, and the
+/// stores: the top-K ids of the logits at position j−1 (descending; equal logits by ascending id), those logits minus the row maximum, and the
 /// log-sum-exp of the max-subtracted logits over the whole vocabulary, all in fp32 whatever the model's dtype.
 /// </summary>
 /// <remarks>
@@ -79,7 +80,8 @@ public sealed class TopKTeacher
     }
 
     /// <summary>
-    /// What the cache stores for [R, H] final hidden states: per row the top-K ids [R, K] int64 (descending), the fp32
+    /// What the cache stores for [R, H] final hidden states: per row the top-K ids [R, K] int64 (descending, equal values
+    /// by ascending id: <see cref="TopKRows.Largest"/>), the fp32
     /// logits there minus the row maximum [R, K] (column 0 is exactly 0), and the log-sum-exp of the max-subtracted
     /// logits over the whole vocabulary [R]. Projected <paramref name="chunkRows"/> rows at a time, so only a
     /// [chunk, V] block of logits exists at once; results on the hidden states' device, in the caller's scope.
@@ -100,7 +102,7 @@ public sealed class TopKTeacher
             // The fp32 difference straight from the model-dtype logits (type promotion widens each value exactly as an
             // upcast would): no separate [n, V] fp32 copy in bf16; amax, unlike max, builds no index tensor.
             var shifted = logits - logits.amax(new long[] { 1 }, keepdim: true).to(ScalarType.Float32);          // [n, V] fp32, row max exactly 0
-            var (top, index) = shifted.topk(topK, dim: 1, largest: true, sorted: true);                          // [n, K]
+            var (top, index) = TopKRows.Largest(shifted, topK);                                                      // [n, K]
             ids.narrow(0, start, count).copy_(index);
             values.narrow(0, start, count).copy_(top);
             // logsumexp(shifted) op for op (libtorch's is log Σ exp(x − rowmax) + rowmax, and the row max is 0 here), in

@@ -35,4 +35,18 @@ public class ProgramTests
 
         Assert.Contains(parse.Errors, e => e.Message.Contains("--threads must be at least 1", StringComparison.Ordinal));
     }
+
+    [Theory]
+    [InlineData("--online", "--sdg")]
+    [InlineData("--black-box", "--sweep", "lr")]
+    public void Demo_Should_Refuse_Two_Comparisons_At_Once(params string[] flags)
+    {
+        var error = new StringWriter();
+        var exit = Program.CreateRoot().Parse(["demo", "--out", Path.Combine(Path.GetTempPath(), $"distill-demo-{Guid.NewGuid():N}"), .. flags])
+            .Invoke(new System.CommandLine.InvocationConfiguration { Output = new StringWriter(), Error = error });
+
+        Assert.Equal(2, exit);
+        Assert.Contains("each run a different comparison; pass one of them", error.ToString());
+        Assert.Contains(flags[0], error.ToString());
+    }
 }

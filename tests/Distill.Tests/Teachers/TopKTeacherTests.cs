@@ -60,22 +60,24 @@ public class TopKTeacherTests
     [Theory]
     [InlineData(ScalarType.Float32)]
     [InlineData(ScalarType.BFloat16)]
-    public void Rows_Should_Equal_Upcast_Max_Subtract_Topk_And_Logsumexp_Bit_For_Bit(ScalarType dtype)
+    public void Rows_Should_Equal_Upcast_Max_Subtract_Sort_And_Logsumexp_Bit_For_Bit(ScalarType dtype)
     {
         using var scope = NewDisposeScope();
         var generator = new Generator(5);
         var hidden = randn(new long[] { 11, 16 }, generator: generator).to_type(dtype);
-        var weight = randn(new long[] { 300, 16 }, generator: generator).to_type(dtype);
-        weight[7].copy_(weight[3]);                                                  // tied logits: the order of equal values counts too
+        var weight = randn(new long[] { 3000, 16 }, generator: generator).to_type(dtype);
+        foreach (var copy in new[] { 7, 900, 2999 }) weight[copy].copy_(weight[3]);  // tied logits in three blocks apart
 
-        var (ids, values, lse) = TopKTeacher.Rows(hidden, weight, 9, chunkRows: 4);
+        var (ids, values, lse) = TopKTeacher.Rows(hidden, weight, 40, chunkRows: 4);
 
-        // The straightforward formula: the logits widened to fp32, the row max subtracted, then topk and logsumexp.
+        // The straightforward formula: the logits widened to fp32, the row max subtracted, each row sorted on the host
+        // (OrderByDescending is stable: equal values by ascending id), logsumexp.
         var wide = nn.functional.linear(hidden, weight).to(ScalarType.Float32);
         var shifted = wide - wide.max(1, keepdim: true).values;
-        var (top, index) = shifted.topk(9, dim: 1, largest: true, sorted: true);
-        Assert.True(index.equal(ids).all().item<bool>(), "ids");
-        Assert.True(top.equal(values).all().item<bool>(), "values");
+        var rows = shifted.data<float>().ToArray();
+        var expected = Enumerable.Range(0, 11).SelectMany(r => Enumerable.Range(0, 3000).OrderByDescending(v => rows[r * 3000 + v]).Take(40)).Select(v => (long)v);
+        Assert.Equal(expected, ids.data<long>().ToArray());
+        Assert.True(shifted.gather(1, ids).equal(values).all().item<bool>(), "values");
         Assert.True(shifted.logsumexp(1).equal(lse).all().item<bool>(), "logsumexp");
     }
 
