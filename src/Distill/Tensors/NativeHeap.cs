@@ -13,8 +13,9 @@ namespace Distill.Tensors;
 /// teacher's top-K pass 7× slower than with the memory kept (bench "allocator" measures it). PyTorch users get the same
 /// from jemalloc or tcmalloc; here glibc is told not to use mmap and not to trim below 2 GB of free top-of-heap. The price
 /// is fragmentation: a freed block is reused only by a request that fits its hole, and nothing goes back to the kernel,
-/// so a step's peak resident size grows (bench train_memory at vocab 128256, chunked loss: 6–100% above glibc's own
-/// heap, depending on what the process allocated before and so where the blocks land; docs/PERFORMANCE.md, "Memory").
+/// so a step's peak resident size grows (bench train_memory at vocab 128256, chunked loss: 12–27% above glibc's own
+/// heap in fp32, 33–38% in bf16, over two runs; earlier builds 6–100%: it depends on what the process allocated before
+/// and so where the blocks land; docs/PERFORMANCE.md, "Memory").
 /// Code on the hot path keeps it low by making large blocks of one size (<c>ChunkedLoss</c>). Raising glibc's mmap
 /// threshold to its 32 MB maximum instead kept the memory but none of the speed, since the big blocks are the slow ones.
 /// Memory freed after the peak stays with the process for the next step. The main
