@@ -70,7 +70,17 @@ public sealed class TopKTeacher
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
         var packed = MicroBatch.Pack(batch.Select(e => new TrainingExample(e.InputIds, e.LossMask)).ToArray(), Model.Device);
-        var (ids, logits, lse) = Rows(packed.Hidden(Model), Model.LmHeadWeight, TopK, _chunkRows);
+        Tensor ids, logits, lse;
+        try
+        {
+            (ids, logits, lse) = Rows(packed.Hidden(Model), Model.LmHeadWeight, TopK, _chunkRows);
+        }
+        catch (NaNRowException e)
+        {
+            var (example, position) = Locate(batch, e.Row);
+            throw new InvalidDataException($"{example.SourceFile}:{example.Line}: the teacher's logits at token position {position} (predicting " +
+                $"token {position + 1}) hold NaN (an overflow in the teacher's dtype, or broken weights): they have no top {TopK}", e);
+        }
         // One copy to the host per batch, not per chunk (TorchSharp cannot read an empty tensor's data).
         var empty = packed.SupervisedTokens == 0;
         var topIds = empty ? [] : ids.to(ScalarType.Int32).cpu().data<int>().ToArray();
@@ -102,7 +112,15 @@ public sealed class TopKTeacher
             // The fp32 difference straight from the model-dtype logits (type promotion widens each value exactly as an
             // upcast would): no separate [n, V] fp32 copy in bf16; amax, unlike max, builds no index tensor.
             var shifted = logits - logits.amax(new long[] { 1 }, keepdim: true).to(ScalarType.Float32);          // [n, V] fp32, row max exactly 0
-            var (top, index) = TopKRows.Largest(shifted, topK);                                                      // [n, K]
+            Tensor top, index;                                                                                   // [n, K]
+            try
+            {
+                (top, index) = TopKRows.Largest(shifted, topK);
+            }
+            catch (NaNRowException e)
+            {
+                throw new NaNRowException(start + e.Row, topK);
+            }
             ids.narrow(0, start, count).copy_(index);
             values.narrow(0, start, count).copy_(top);
             // logsumexp(shifted) op for op (libtorch's is log Σ exp(x − rowmax) + rowmax, and the row max is 0 here), in
@@ -110,6 +128,16 @@ public sealed class TopKTeacher
             lse.narrow(0, start, count).copy_(shifted.exp_().sum(1).log_());
         }
         return (ids.MoveToOuterDisposeScope(), values.MoveToOuterDisposeScope(), lse.MoveToOuterDisposeScope());
+    }
+
+    // The example and input position whose logits make supervised row `row` of the batch (rows run over the examples in
+    // order, one per target j ≥ 1, predicted from position j − 1).
+    private static (TokenizedExample Example, int Position) Locate(IReadOnlyList<TokenizedExample> batch, long row)
+    {
+        foreach (var example in batch)
+            for (var t = 1; t < example.LossMask.Length; t++)
+                if (example.LossMask[t] == 1 && row-- == 0) return (example, t - 1);
+        throw new ArgumentOutOfRangeException(nameof(row), "past the batch's supervised rows");
     }
 
     private CacheExample[] Split(IReadOnlyList<TokenizedExample> batch, int[] topIds, float[] topLogits, float[] logSumExp)

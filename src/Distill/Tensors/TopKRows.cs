@@ -26,7 +26,7 @@ public static class TopKRows
 
     /// <summary>The k largest entries of each row of <paramref name="x"/> [n, V] and their indices [n, k] (int64).</summary>
     /// <exception cref="ArgumentException">k is outside [1, V] or x is not two-dimensional floating point.</exception>
-    /// <exception cref="InvalidDataException">A row holds NaN (named by its index).</exception>
+    /// <exception cref="NaNRowException">A row holds NaN (the first such row is named).</exception>
     public static (Tensor Values, Tensor Indices) Largest(Tensor x, int k)
     {
         ArgumentNullException.ThrowIfNull(x);
@@ -49,7 +49,13 @@ public static class TopKRows
     private static Tensor Candidates(Tensor x, int k)
     {
         long n = x.shape[0], width = x.shape[1], full = width / Block * Block;
-        if ((width + Block - 1) / Block <= k) return arange(n * width, dtype: ScalarType.Int64, device: x.device);
+        if ((width + Block - 1) / Block <= k)
+        {
+            // Every entry is a candidate, and a NaN would sort first: refuse it here (the blocked path refuses it below).
+            var nan = x.isnan().any(1);
+            if (nan.any().item<bool>()) throw new NaNRowException(nan.to_type(ScalarType.Int64).argmax().item<long>(), k);
+            return arange(n * width, dtype: ScalarType.Int64, device: x.device);
+        }
         var maxima = x.narrow(1, 0, full).view(n, full / Block, Block).amax(new long[] { 2 });  // [n, blocks]
         var last = full < width ? x.narrow(1, full, width - full) : null;                     // [n, V mod Block]
         var all = last is null ? maxima : cat([maxima, last.amax(new long[] { 1 }, keepdim: true)], 1);
@@ -76,7 +82,7 @@ public static class TopKRows
         var counts = bincount(row, minlength: n);
         var (fewest, most) = counts.aminmax();
         var bounds = stack([fewest, most]).cpu().data<long>().ToArray();
-        if (bounds[0] < k) throw new InvalidDataException($"row {counts.argmin().item<long>()} holds NaN: its top {k} is undefined");
+        if (bounds[0] < k) throw new NaNRowException(counts.argmin().item<long>(), k);
         var slot = arange(flat.shape[0], dtype: ScalarType.Int64, device: x.device).sub_(counts.cumsum(0).sub_(counts).index_select(0, row));
         var at = row.mul(bounds[1]).add_(slot);
         var values = full(new long[] { n * bounds[1] }, double.NegativeInfinity, x.dtype, x.device)
@@ -85,4 +91,16 @@ public static class TopKRows
             .index_put_(flat.sub(row.mul(width)), at).view(n, bounds[1]);
         return (values, indices);
     }
+}
+
+/// <summary>A row given to <see cref="TopKRows.Largest"/> holds NaN, so it has no top k.</summary>
+/// <param name="row">The first such row.</param>
+/// <param name="k">The k asked for.</param>
+public sealed class NaNRowException(long row, int k) : ArgumentException($"row {row} holds NaN: its top {k} is undefined")
+{
+    /// <summary>The first row holding NaN.</summary>
+    public long Row { get; } = row;
+
+    /// <summary>The k asked for.</summary>
+    public int K { get; } = k;
 }

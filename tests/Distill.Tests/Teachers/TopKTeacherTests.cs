@@ -98,6 +98,19 @@ public class TopKTeacherTests
     }
 
     [Fact]
+    public void A_Teacher_Giving_NaN_Should_Be_Refused_Naming_The_Example_And_Position()
+    {
+        using var model = TinyTeacher.Create();
+        using (no_grad()) model.LmHeadWeight[5].fill_(float.NaN);                    // every position's logit of token 5
+        var teacher = new TopKTeacher(model, 4);
+
+        // The first example has no target, so the first supervised row is the second example's target 5.
+        var error = Assert.Throws<InvalidDataException>(() => teacher.ComputeBatch([Example(7, 3), Example(9, 4, 5, 6)]));
+
+        Assert.Contains("test:4: the teacher's logits at token position 4 (predicting token 5) hold NaN", error.Message);
+    }
+
+    [Fact]
     public void Batching_With_Padding_Should_Not_Change_Any_Row()
     {
         using var model = TinyTeacher.Create();

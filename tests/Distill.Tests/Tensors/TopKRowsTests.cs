@@ -75,15 +75,19 @@ public class TopKRowsTests
         Assert.True(values.equal(x.topk(100, dim: 1).values).all().item<bool>());
     }
 
-    [Fact]
-    public void Largest_Should_Name_A_Row_Holding_NaN()
+    [Theory]
+    [InlineData(4000, 10)]   // the blocked path: NaN reaches the threshold through its block's maximum
+    [InlineData(300, 13)]    // at most k blocks: every entry is a candidate
+    public void Largest_Should_Name_The_First_Row_Holding_NaN(int width, int k)
     {
         using var scope = NewDisposeScope();
-        var x = randn(new long[] { 3, 4000 }, generator: new Generator(4));
-        x[2, 1234] = tensor(float.NaN);
+        var x = randn(new long[] { 4, width }, generator: new Generator(4));
+        x[2, width - 7] = tensor(float.NaN);
+        x[3, 0] = tensor(float.NaN);
 
-        var error = Assert.Throws<InvalidDataException>(() => TopKRows.Largest(x, 10));
+        var error = Assert.Throws<NaNRowException>(() => TopKRows.Largest(x, k));
 
+        Assert.Equal(2, error.Row);
         Assert.Contains("row 2 holds NaN", error.Message);
     }
 
