@@ -100,7 +100,4 @@ public sealed class NaNRowException(long row, int k) : ArgumentException($"row {
 {
     /// <summary>The first row holding NaN.</summary>
     public long Row { get; } = row;
-
-    /// <summary>The k asked for.</summary>
-    public int K { get; } = k;
 }
